@@ -1,0 +1,293 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/binlake/binlake/connect"
+	"github.com/binlake/binlake/connect/spec"
+	"github.com/binlake/binlake/internal/metrics"
+)
+
+// DefaultCommitInterval is the sink flush interval when commit.interval.ms
+// is unset or zero.
+const DefaultCommitInterval = 10 * time.Second
+
+// runSink runs one sink task until it fails or is stopped: list the queues
+// of the task's topics, Open, then pull -> decode -> Put, and every commit
+// interval Flush and commit the broker offsets (a hint; the sink's own
+// commit is the truth).
+func (r *taskRunner) runSink(soft, hard context.Context) (err error) {
+	c := r.c
+	task := c.instance.(connect.SinkConnector).NewTask()
+	reader, err := c.w.opts.NewReader(GroupName(c.name))
+	if err != nil {
+		return fmt.Errorf("creating reader: %w", err)
+	}
+	defer reader.Close() //nolint:errcheck // nothing left to do with the error
+	if err := reader.Start(soft); err != nil {
+		return fmt.Errorf("starting reader: %w", err)
+	}
+	s := &sinkLoop{r: r, task: task, reader: reader, taskLabel: strconv.Itoa(r.id)}
+	if s.dlqTopic = spec.GetString(r.cfg, spec.DLQTopic); s.dlqTopic != "" && c.w.opts.NewProducer != nil {
+		if s.dlq, err = c.w.opts.NewProducer(GroupName(c.name) + "-dlq"); err != nil {
+			return fmt.Errorf("creating dead-letter producer: %w", err)
+		}
+		defer s.dlq.Close() //nolint:errcheck // nothing left to do with the error
+		if err := s.dlq.Start(soft); err != nil {
+			return fmt.Errorf("starting dead-letter producer: %w", err)
+		}
+	}
+
+	startErr := task.Start(soft, r.taskContext())
+	r.setCurrent(task)
+	defer func() {
+		r.setCurrent(nil)
+		ctx, cancel := context.WithTimeout(hard, c.w.opts.ShutdownTimeout)
+		defer cancel()
+		// A graceful stop commits what was put; after an error the sink
+		// restarts from its own committed position instead.
+		if err == nil && startErr == nil && s.dirty {
+			if ferr := s.flush(ctx); ferr != nil {
+				err = ferr
+			}
+		}
+		if s.dlq != nil {
+			if ferr := s.dlq.Flush(ctx); ferr != nil {
+				r.log.Warn("flushing dead-letter producer", "error", ferr)
+			}
+		}
+		if serr := task.Stop(ctx); serr != nil {
+			r.log.Warn("stopping sink task", "error", serr)
+		}
+	}()
+	if startErr != nil {
+		return fmt.Errorf("starting sink task: %w", startErr)
+	}
+	r.setState(Running, "")
+	if err := s.open(soft); err != nil {
+		if soft.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	if err := s.loop(soft); err != nil && soft.Err() == nil {
+		return err
+	}
+	return nil
+}
+
+// sinkLoop is the state of one sink run.
+type sinkLoop struct {
+	r         *taskRunner
+	task      connect.SinkTask
+	reader    Reader
+	taskLabel string
+	dlqTopic  string
+	dlq       Producer
+
+	queues    []connect.QueueID
+	pos       map[connect.QueueID]int64 // next offset to pull
+	committed map[connect.QueueID]int64 // last offset committed to the broker
+	dirty     bool                      // records were put since the last flush
+	counts    map[[2]string]int         // (table, op) -> records put since the last flush
+}
+
+// open waits until every topic of the task has queues, opens them and
+// resolves the start offsets.
+func (s *sinkLoop) open(ctx context.Context) error {
+	topics := spec.GetList(s.r.cfg, spec.TopicNames)
+	if len(topics) == 0 {
+		return connect.Terminal(fmt.Errorf("task %d has no topics", s.r.id),
+			"the connector's TaskConfigs must set "+spec.TopicNames+" in every task config")
+	}
+	for _, topic := range topics {
+		for {
+			qs, err := s.reader.Queues(ctx, topic)
+			if err != nil {
+				return fmt.Errorf("listing queues of %s: %w", topic, err)
+			}
+			if len(qs) > 0 {
+				s.queues = append(s.queues, qs...)
+				break
+			}
+			s.r.setDetail("waiting for topic " + topic + " to exist")
+			if err := sleepCtx(ctx, 5*s.r.c.w.opts.IdleWait); err != nil {
+				return err
+			}
+		}
+	}
+	s.r.setDetail("")
+	offsets, err := s.task.Open(ctx, s.queues)
+	if err != nil {
+		return fmt.Errorf("opening queues: %w", err)
+	}
+	s.pos = make(map[connect.QueueID]int64, len(s.queues))
+	s.committed = make(map[connect.QueueID]int64, len(s.queues))
+	for _, q := range s.queues {
+		off, ok := offsets[q]
+		if !ok || off < 0 {
+			if off, err = s.reader.CommittedOffset(ctx, q); err != nil {
+				return fmt.Errorf("reading committed offset of %s queue %d: %w", q.Topic, q.Queue, err)
+			}
+			off = max(off, 0)
+		}
+		s.pos[q] = off
+		s.committed[q] = off
+	}
+	return nil
+}
+
+func (s *sinkLoop) loop(ctx context.Context) error {
+	interval := spec.GetDuration(s.r.cfg, spec.CommitIntervalMs)
+	if interval <= 0 {
+		interval = DefaultCommitInterval
+	}
+	opts := s.r.c.w.opts
+	lastFlush := time.Now()
+	for {
+		if err := s.r.waitUnpaused(ctx, s.flushIfDirty(ctx)); err != nil {
+			return nil
+		}
+		got := 0
+		for _, q := range s.queues {
+			n, err := s.pullOnce(ctx, q, opts.PullBatch)
+			if err != nil {
+				return err
+			}
+			got += n
+		}
+		if time.Since(lastFlush) >= interval {
+			if s.dirty {
+				if err := s.flush(ctx); err != nil {
+					return err
+				}
+			}
+			lastFlush = time.Now()
+		}
+		if got == 0 {
+			wait := min(opts.IdleWait, max(interval-time.Since(lastFlush), time.Millisecond))
+			if err := sleepCtx(ctx, wait); err != nil {
+				return nil
+			}
+		}
+	}
+}
+
+func (s *sinkLoop) flushIfDirty(ctx context.Context) func() error {
+	return func() error {
+		if !s.dirty {
+			return nil
+		}
+		return s.flush(ctx)
+	}
+}
+
+// pullOnce pulls one batch from q, decodes it and puts it.
+func (s *sinkLoop) pullOnce(ctx context.Context, q connect.QueueID, batch int) (int, error) {
+	msgs, next, err := s.reader.Pull(ctx, q, s.pos[q], batch)
+	if err != nil {
+		return 0, fmt.Errorf("pulling %s queue %d at offset %d: %w", q.Topic, q.Queue, s.pos[q], err)
+	}
+	if len(msgs) == 0 {
+		if next > s.pos[q] {
+			s.pos[q] = next
+		}
+		return 0, nil
+	}
+	records := make([]connect.SinkRecord, 0, len(msgs))
+	for _, m := range msgs {
+		ev, err := s.r.c.conv.Decode(ctx, q.Topic, m.Body)
+		if err == nil && ev == nil {
+			err = fmt.Errorf("converter returned no event")
+		}
+		if err != nil {
+			if spec.GetString(s.r.cfg, spec.ErrorsTolerance) != spec.ToleranceAll {
+				return 0, fmt.Errorf("decoding %s queue %d offset %d (set errors.tolerance=all to skip such records): %w",
+					q.Topic, q.Queue, m.Offset, err)
+			}
+			if err := s.deadLetter(ctx, q, m, err); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		records = append(records, connect.SinkRecord{Event: ev, Queue: q, Offset: m.Offset})
+	}
+	if len(records) > 0 {
+		if err := s.task.Put(ctx, records); err != nil {
+			return 0, fmt.Errorf("putting %d records: %w", len(records), err)
+		}
+		if s.counts == nil {
+			s.counts = map[[2]string]int{}
+		}
+		for _, rec := range records {
+			s.counts[[2]string{rec.Event.Source.Database + "." + rec.Event.Source.Table, rec.Event.Op.String()}]++
+		}
+	}
+	s.pos[q] = max(next, msgs[len(msgs)-1].Offset+1)
+	s.dirty = true
+	return len(msgs), nil
+}
+
+// deadLetter skips a record that does not decode, forwarding its raw body
+// to the dead-letter topic when one is set.
+func (s *sinkLoop) deadLetter(ctx context.Context, q connect.QueueID, m *ReadMessage, cause error) error {
+	s.r.log.Warn("skipping record that does not decode", "topic", q.Topic, "queue", q.Queue, "offset", m.Offset, "error", cause)
+	metrics.DLQRecords.WithLabelValues(s.r.c.name, s.taskLabel).Inc()
+	if s.dlq == nil {
+		return nil
+	}
+	props := map[string]string{PropError: cause.Error(), "binlake.origin": fmt.Sprintf("%s/%d/%d", q.Topic, q.Queue, m.Offset)}
+	for k, v := range m.Props {
+		if _, ok := props[k]; !ok {
+			props[k] = v
+		}
+	}
+	msg := &Message{Topic: s.dlqTopic, Key: m.Key, Tag: m.Tag, Body: m.Body, Props: props}
+	if err := s.dlq.Send(ctx, msg, func(err error) {
+		if err != nil {
+			s.r.log.Error("sending to the dead-letter topic", "topic", s.dlqTopic, "error", err)
+		}
+	}); err != nil {
+		return fmt.Errorf("sending to the dead-letter topic %s: %w", s.dlqTopic, err)
+	}
+	return nil
+}
+
+// flush commits what was put and then acknowledges the consumed offsets to
+// the broker.
+func (s *sinkLoop) flush(ctx context.Context) error {
+	if err := s.task.Flush(ctx); err != nil {
+		return fmt.Errorf("flushing sink task: %w", err)
+	}
+	s.dirty = false
+	for k, n := range s.counts {
+		metrics.SinkRecords.WithLabelValues(s.r.c.name, s.taskLabel, k[0], k[1]).Add(float64(n))
+	}
+	clear(s.counts)
+	for _, q := range s.queues {
+		if s.pos[q] == s.committed[q] {
+			continue
+		}
+		if err := s.reader.CommitOffset(ctx, q, s.pos[q]); err != nil {
+			// Only a hint: the sink resumes from its own commit.
+			s.r.log.Warn("committing broker offset", "topic", q.Topic, "queue", q.Queue, "error", err)
+			continue
+		}
+		s.committed[q] = s.pos[q]
+	}
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

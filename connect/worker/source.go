@@ -1,0 +1,252 @@
+package worker
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/binlake/binlake/connect"
+	"github.com/binlake/binlake/connect/spec"
+	"github.com/binlake/binlake/internal/metrics"
+)
+
+// Message properties set on every change message (ARCHITECTURE.md 3.2).
+const (
+	PropSeq      = "binlake.seq"
+	PropTable    = "binlake.table"
+	PropOp       = "binlake.op"
+	PropSchemaID = "binlake.schema.id"
+	// PropError carries the error text of a dead-letter message.
+	PropError = "binlake.error"
+)
+
+// runSource runs one source task until it fails or is stopped: Poll ->
+// transforms -> converter -> producer, and Ack once the broker stored every
+// message of a polled batch.
+func (r *taskRunner) runSource(soft, hard context.Context) (err error) {
+	c := r.c
+	task := c.instance.(connect.SourceConnector).NewTask()
+	prod, err := c.w.opts.NewProducer(GroupName(c.name))
+	if err != nil {
+		return fmt.Errorf("creating producer: %w", err)
+	}
+	defer prod.Close() //nolint:errcheck // nothing left to do with the error
+	if err := prod.Start(soft); err != nil {
+		return fmt.Errorf("starting producer: %w", err)
+	}
+	// run is cancelled by a stop request or by the first failed send.
+	run, cancelRun := context.WithCancelCause(soft)
+	defer cancelRun(nil)
+
+	startErr := task.Start(run, r.taskContext())
+	r.setCurrent(task)
+	defer func() {
+		r.setCurrent(nil)
+		// Soft phase: wait for pending acks (bounded), then stop the task.
+		ctx, cancel := context.WithTimeout(hard, c.w.opts.ShutdownTimeout)
+		defer cancel()
+		if ferr := prod.Flush(ctx); ferr != nil && err == nil && startErr == nil {
+			err = fmt.Errorf("flushing producer: %w", ferr)
+		}
+		if serr := task.Stop(ctx); serr != nil {
+			r.log.Warn("stopping source task", "error", serr)
+		}
+	}()
+	if startErr != nil {
+		return fmt.Errorf("starting source task: %w", startErr)
+	}
+	r.setState(Running, "")
+
+	s := &sourceSender{r: r, prod: prod, fail: cancelRun, task: task.Ack}
+	s.init()
+	for {
+		if err := r.waitUnpaused(run, nil); err != nil {
+			return runEnd(run)
+		}
+		events, err := task.Poll(run)
+		if err != nil {
+			if run.Err() != nil {
+				return runEnd(run)
+			}
+			return fmt.Errorf("polling source task: %w", err)
+		}
+		if len(events) == 0 {
+			continue
+		}
+		if err := s.send(hard, events); err != nil {
+			return err
+		}
+	}
+}
+
+// runEnd returns the error that ended a run: nil for a stop request, the
+// send error that cancelled it otherwise.
+func runEnd(run context.Context) error {
+	cause := context.Cause(run)
+	if cause == nil || errors.Is(cause, errStopped) || errors.Is(cause, context.Canceled) {
+		return nil
+	}
+	return cause
+}
+
+// sourceSender turns polled events into messages.
+type sourceSender struct {
+	r    *taskRunner
+	prod Producer
+	fail context.CancelCauseFunc
+	task func([]*connect.ChangeEvent)
+
+	topicName, prefix, dlq string
+	tolerateAll, avro      bool
+	taskLabel              string
+	schemaIDer             SchemaIDer
+}
+
+func (s *sourceSender) init() {
+	cfg := s.r.cfg
+	s.topicName = spec.GetString(cfg, spec.TopicNameKey)
+	s.prefix = spec.GetString(cfg, spec.TopicPrefix)
+	if s.prefix == "" {
+		s.prefix = s.r.c.name
+	}
+	s.dlq = spec.GetString(cfg, spec.DLQTopic)
+	s.tolerateAll = spec.GetString(cfg, spec.ErrorsTolerance) == spec.ToleranceAll
+	s.avro = spec.GetString(cfg, spec.ValueConverter) == spec.ConverterAvro
+	s.taskLabel = strconv.Itoa(s.r.id)
+	s.schemaIDer, _ = s.r.c.conv.(SchemaIDer)
+}
+
+// ackBatch acknowledges a polled batch to the task once every message made
+// from it was stored, unless one of them failed.
+type ackBatch struct {
+	pending atomic.Int64
+	failed  atomic.Bool
+	events  []*connect.ChangeEvent
+	ack     func([]*connect.ChangeEvent)
+}
+
+func (b *ackBatch) done(err error) {
+	if err != nil {
+		b.failed.Store(true)
+	}
+	if b.pending.Add(-1) == 0 && !b.failed.Load() {
+		b.ack(b.events)
+	}
+}
+
+func (s *sourceSender) send(ctx context.Context, polled []*connect.ChangeEvent) error {
+	c := s.r.c
+	s.observe(polled)
+	out := polled
+	if c.transform != nil {
+		var err error
+		if out, err = c.transform.Apply(ctx, polled); err != nil {
+			return fmt.Errorf("applying transforms: %w", err)
+		}
+	}
+	batch := &ackBatch{events: polled, ack: s.task}
+	batch.pending.Store(1) // released below, so an empty batch acks too
+	sendHist := metrics.ProducerSend.WithLabelValues(c.name, s.taskLabel)
+	for _, ev := range out {
+		msg, err := s.message(ctx, ev)
+		if err != nil {
+			if !s.tolerateAll {
+				batch.done(err)
+				return fmt.Errorf("converting event of %s.%s at sequence %d (set errors.tolerance=all to skip such events): %w",
+					ev.Source.Database, ev.Source.Table, ev.Source.Sequence, err)
+			}
+			s.r.log.Warn("skipping event that does not convert", "table", ev.Source.Database+"."+ev.Source.Table,
+				"sequence", ev.Source.Sequence, "error", err)
+			metrics.DLQRecords.WithLabelValues(c.name, s.taskLabel).Inc()
+			if s.dlq == "" {
+				continue
+			}
+			msg = s.deadLetter(ev, err)
+		}
+		batch.pending.Add(1)
+		began := time.Now()
+		if err := s.prod.Send(ctx, msg, func(err error) {
+			if err != nil {
+				s.fail(fmt.Errorf("sending to %s: %w", msg.Topic, err))
+			} else {
+				sendHist.Observe(time.Since(began).Seconds())
+			}
+			batch.done(err)
+		}); err != nil {
+			batch.done(err) // done is not called when Send itself fails
+			return fmt.Errorf("sending to %s: %w", msg.Topic, err)
+		}
+	}
+	batch.done(nil)
+	return nil
+}
+
+// observe updates the source metrics for a polled batch.
+func (s *sourceSender) observe(events []*connect.ChangeEvent) {
+	c := s.r.c
+	var newest int64
+	for _, ev := range events {
+		metrics.SourceEvents.WithLabelValues(c.name, s.taskLabel, ev.Source.Database+"."+ev.Source.Table, ev.Op.String()).Inc()
+		newest = max(newest, ev.Source.CommitTimeMs)
+	}
+	if newest > 0 {
+		lag := float64(time.Now().UnixMilli()-newest) / 1000
+		metrics.SourceLag.WithLabelValues(c.name, s.taskLabel).Set(max(lag, 0))
+	}
+}
+
+// route returns the topic and tag of an event (ARCHITECTURE.md 3.2).
+func (s *sourceSender) route(ev *connect.ChangeEvent) (topic, tag string) {
+	if s.topicName != "" {
+		return s.topicName, connect.TableTag(ev.Source.Database, ev.Source.Table)
+	}
+	return connect.TopicName(s.prefix, ev.Source.Database, ev.Source.Table), ""
+}
+
+func (s *sourceSender) message(ctx context.Context, ev *connect.ChangeEvent) (*Message, error) {
+	topic, tag := s.route(ev)
+	body, err := s.r.c.conv.Encode(ctx, topic, ev)
+	if err != nil {
+		return nil, err
+	}
+	props := map[string]string{
+		PropSeq:   strconv.FormatUint(ev.Source.Sequence, 10),
+		PropTable: ev.Source.Database + "." + ev.Source.Table,
+		PropOp:    ev.Op.String(),
+	}
+	if id, ok := s.schemaID(body); ok {
+		props[PropSchemaID] = strconv.FormatInt(int64(id), 10)
+	}
+	var key string
+	if ev.Schema != nil {
+		key = connect.MessageKey(ev.Schema, ev.Row())
+	}
+	return &Message{Topic: topic, Key: key, Tag: tag, Body: body, Props: props}, nil
+}
+
+// schemaID returns the registry id of an encoded body: from the converter
+// when it can tell, else from the Confluent wire-format header (magic byte
+// 0, 4-byte big-endian id) for the avro converter.
+func (s *sourceSender) schemaID(body []byte) (int32, bool) {
+	if s.schemaIDer != nil {
+		return s.schemaIDer.SchemaID(body)
+	}
+	if s.avro && len(body) >= 5 && body[0] == 0 {
+		return int32(binary.BigEndian.Uint32(body[1:5])), true
+	}
+	return 0, false
+}
+
+// deadLetter describes an event that could not be converted.
+func (s *sourceSender) deadLetter(ev *connect.ChangeEvent, err error) *Message {
+	table := ev.Source.Database + "." + ev.Source.Table
+	body := fmt.Appendf(nil, "event of %s at sequence %d (op %s, gtid %q, %s:%d) did not convert: %v",
+		table, ev.Source.Sequence, ev.Op, ev.Source.GTID, ev.Source.File, ev.Source.Pos, err)
+	return &Message{Topic: s.dlq, Tag: connect.TableTag(ev.Source.Database, ev.Source.Table), Body: body,
+		Props: map[string]string{PropSeq: strconv.FormatUint(ev.Source.Sequence, 10), PropTable: table,
+			PropOp: ev.Op.String(), PropError: err.Error()}}
+}

@@ -1,0 +1,116 @@
+package mq
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+
+	"github.com/apache/rocketmq-client-go/v2/primitive"
+)
+
+// Message is one message to produce. Its queue is FNV-32a(Key) modulo the
+// topic's queue count, so every message of one key lands in one queue, in
+// Send order; an empty Key goes to queue 0.
+type Message struct {
+	Topic string
+	Key   string
+	Tag   string
+	Body  []byte
+	Props map[string]string
+}
+
+// Reserved property names RocketMQ uses itself.
+var reservedProps = map[string]bool{
+	primitive.PropertyKeys: true, primitive.PropertyTags: true, primitive.PropertyUniqueClientMessageIdKeyIndex: true,
+	primitive.PropertyDelayTimeLevel: true, primitive.PropertyTransactionPrepared: true, primitive.PropertyShardingKey: true,
+	primitive.PropertyWaitStoreMsgOk: true, primitive.PropertyTimerDeliverMS: true,
+}
+
+// maxPropertiesLen is the broker's limit on the encoded properties (a short).
+const maxPropertiesLen = 32767
+
+// QueueIndex returns the queue index of key among n queues: FNV-32a of the
+// key modulo n, 0 for an empty key. It matches rocketmq-client-go's hash
+// queue selector on 64-bit platforms.
+func QueueIndex(key string, n int) int {
+	if key == "" || n <= 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	return int(h.Sum32() % uint32(n))
+}
+
+// validate checks what the broker would reject, so a bad message fails at
+// Send instead of poisoning a batch.
+func (m *Message) validate() error {
+	if m == nil {
+		return errors.New("message is nil")
+	}
+	if err := validateTopic(m.Topic); err != nil {
+		return err
+	}
+	size := 0
+	check := func(name, s string) error {
+		if strings.ContainsAny(s, "\x01\x02") {
+			return fmt.Errorf("%s %q contains a control character RocketMQ uses as a separator", name, s)
+		}
+		return nil
+	}
+	if err := check("key", m.Key); err != nil {
+		return err
+	}
+	if err := check("tag", m.Tag); err != nil {
+		return err
+	}
+	size += len(m.Key) + len(m.Tag) + 16
+	for k, v := range m.Props {
+		if k == "" {
+			return errors.New("message property name is empty")
+		}
+		if reservedProps[k] {
+			return fmt.Errorf("message property %q is reserved by RocketMQ", k)
+		}
+		if err := check("property name", k); err != nil {
+			return err
+		}
+		if err := check("property value", v); err != nil {
+			return err
+		}
+		size += len(k) + len(v) + 2
+	}
+	if size > maxPropertiesLen {
+		return fmt.Errorf("message properties take %d bytes, more than RocketMQ's %d", size, maxPropertiesLen)
+	}
+	return nil
+}
+
+// size estimates the bytes m occupies in flight.
+func (m *Message) size() int64 {
+	n := len(m.Body) + len(m.Key) + len(m.Tag) + 64
+	for k, v := range m.Props {
+		n += len(k) + len(v) + 2
+	}
+	return int64(n)
+}
+
+// toPrimitive converts m to rocketmq-client-go's message for queue mq.
+func (m *Message) toPrimitive(mq *primitive.MessageQueue) *primitive.Message {
+	pm := primitive.NewMessage(m.Topic, m.Body)
+	props := make(map[string]string, len(m.Props)+2)
+	for k, v := range m.Props {
+		if v != "" { // the broker drops empty values anyway
+			props[k] = v
+		}
+	}
+	if m.Key != "" {
+		props[primitive.PropertyKeys] = m.Key
+	}
+	if m.Tag != "" {
+		props[primitive.PropertyTags] = m.Tag
+	}
+	pm.WithProperties(props)
+	pm.Queue = mq
+	return pm
+}

@@ -1,0 +1,214 @@
+package hudi
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// Footer keys of Hudi base files.
+const (
+	footerAvroSchema      = "parquet.avro.schema"
+	footerWriterModel     = "writer.model.name"
+	footerMinRecordKey    = "hoodie_min_record_key"
+	footerMaxRecordKey    = "hoodie_max_record_key"
+	footerBloomFilter     = "org.apache.hudi.bloomfilter"
+	footerBloomFilterType = "hoodie_bloom_filter_type_code"
+)
+
+// baseFileName is "<fileId>_<writeToken>_<instant>.parquet".
+func baseFileName(fileID, writeToken, instant string) string {
+	return fileID + "_" + writeToken + "_" + instant + ".parquet"
+}
+
+// parseBaseFileName splits a base file name; ok is false for other files.
+func parseBaseFileName(name string) (fileID, writeToken, instant string, ok bool) {
+	base, found := strings.CutSuffix(name, ".parquet")
+	if !found {
+		return "", "", "", false
+	}
+	parts := strings.Split(base, "_")
+	if len(parts) != 3 || parts[0] == "" || parts[2] == "" {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
+}
+
+// compressionCodec maps a configured name to a Parquet codec.
+func compressionCodec(name string) (compress.Compression, error) {
+	switch strings.ToLower(name) {
+	case "", "snappy":
+		return compress.Codecs.Snappy, nil
+	case "zstd":
+		return compress.Codecs.Zstd, nil
+	case "gzip":
+		return compress.Codecs.Gzip, nil
+	case "none", "uncompressed":
+		return compress.Codecs.Uncompressed, nil
+	}
+	return compress.Codecs.Uncompressed, fmt.Errorf("unknown parquet compression %q (snappy, zstd, gzip, none)", name)
+}
+
+// baseFileSpec is what a base file's footer says besides the data.
+type baseFileSpec struct {
+	avroSchema   string
+	minKey       string
+	maxKey       string
+	bloom        string // serialized bloom filter, "" for none
+	bloomType    string
+	codec        compress.Compression
+	rowGroupRows int64
+}
+
+// countingWriter counts the bytes of a file as it is written.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// writeBaseFile writes tbl as a Hudi base file at rel and returns its size.
+// The object appears atomically when the write completes.
+func writeBaseFile(ctx context.Context, st *storage, rel string, tbl arrow.Table, spec baseFileSpec) (int64, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // an unfinished blob write is discarded when ctx ends
+	bw, err := st.bucket.NewWriter(ctx, st.key(rel), nil)
+	if err != nil {
+		return 0, fmt.Errorf("creating base file %s: %w", rel, err)
+	}
+	cw := &countingWriter{w: bw}
+	props := parquet.NewWriterProperties(
+		parquet.WithCompression(spec.codec),
+		parquet.WithMaxRowGroupLength(spec.rowGroupRows),
+		parquet.WithStats(true),
+		parquet.WithDictionaryDefault(true),
+		parquet.WithCreatedBy("binlake hudi writer (parquet-go arrow v18)"),
+	)
+	fw, err := pqarrow.NewFileWriter(tbl.Schema(), cw, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		cancel()
+		_ = bw.Close()
+		return 0, fmt.Errorf("starting parquet writer for %s: %w", rel, err)
+	}
+	fail := func(err error) (int64, error) {
+		cancel()
+		_ = bw.Close()
+		return 0, err
+	}
+	if tbl.NumRows() > 0 {
+		if err := fw.WriteTable(tbl, spec.rowGroupRows); err != nil {
+			return fail(fmt.Errorf("writing rows of %s: %w", rel, err))
+		}
+	}
+	kv := [][2]string{
+		{footerAvroSchema, spec.avroSchema},
+		{footerWriterModel, "avro"},
+	}
+	if tbl.NumRows() > 0 {
+		kv = append(kv, [2]string{footerMinRecordKey, spec.minKey}, [2]string{footerMaxRecordKey, spec.maxKey})
+		if spec.bloom != "" {
+			kv = append(kv, [2]string{footerBloomFilter, spec.bloom}, [2]string{footerBloomFilterType, spec.bloomType})
+		}
+	}
+	for _, p := range kv {
+		if err := fw.AppendKeyValueMetadata(p[0], p[1]); err != nil {
+			return fail(fmt.Errorf("adding footer %s to %s: %w", p[0], rel, err))
+		}
+	}
+	if err := fw.Close(); err != nil {
+		return fail(fmt.Errorf("closing parquet writer of %s: %w", rel, err))
+	}
+	if err := bw.Close(); err != nil {
+		return 0, fmt.Errorf("publishing base file %s: %w", rel, err)
+	}
+	return cw.n, nil
+}
+
+// readBaseFile reads a whole base file into memory as an Arrow table.
+func readBaseFile(ctx context.Context, st *storage, rel string, mem memory.Allocator) (arrow.Table, error) {
+	r, err := st.readAllAt(ctx, rel)
+	if err != nil {
+		return nil, err
+	}
+	tbl, err := pqarrow.ReadTable(ctx, r, parquet.NewReaderProperties(mem), pqarrow.ArrowReadProperties{Parallel: false, BatchSize: 64 << 10}, mem)
+	if err != nil {
+		return nil, fmt.Errorf("reading base file %s: %w", rel, err)
+	}
+	return tbl, nil
+}
+
+// readBaseFileKeys reads the _hoodie_record_key column of a base file, and
+// the footer's key-value metadata.
+func readBaseFileKeys(ctx context.Context, st *storage, rel string, mem memory.Allocator) ([]string, map[string]string, error) {
+	ra, err := st.readerAt(ctx, rel)
+	if err != nil {
+		return nil, nil, err
+	}
+	pf, err := file.NewParquetReader(ra, file.WithReadProps(parquet.NewReaderProperties(mem)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening base file %s: %w", rel, err)
+	}
+	defer pf.Close()
+	kv := map[string]string{}
+	for _, k := range pf.MetaData().KeyValueMetadata().Keys() {
+		if k == footerBloomFilter {
+			continue
+		}
+		if v := pf.MetaData().KeyValueMetadata().FindValue(k); v != nil {
+			kv[k] = *v
+		}
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, mem)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening base file %s: %w", rel, err)
+	}
+	sc, err := fr.Schema()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading schema of %s: %w", rel, err)
+	}
+	idx := sc.FieldIndices(FieldRecordKey)
+	if len(idx) != 1 {
+		return nil, nil, fmt.Errorf("base file %s has no %s column", rel, FieldRecordKey)
+	}
+	tbl, err := fr.ReadRowGroups(ctx, idx, allRowGroups(pf.NumRowGroups()))
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading record keys of %s: %w", rel, err)
+	}
+	defer tbl.Release()
+	keys := make([]string, 0, tbl.NumRows())
+	for _, ch := range tbl.Column(0).Data().Chunks() {
+		sa, ok := ch.(*array.String)
+		if !ok {
+			return nil, nil, fmt.Errorf("base file %s: %s is %s, not a string", rel, FieldRecordKey, ch.DataType())
+		}
+		for i := 0; i < sa.Len(); i++ {
+			if sa.IsNull(i) {
+				return nil, nil, fmt.Errorf("base file %s has a null record key at row %d", rel, i)
+			}
+			keys = append(keys, sa.Value(i))
+		}
+	}
+	return keys, kv, nil
+}
+
+func allRowGroups(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}

@@ -1,0 +1,169 @@
+package hudi
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/binlake/binlake/schema"
+)
+
+// Placeholders Hudi's key generators use (KeyGenUtils).
+const (
+	nullRecordKey       = "__null__"
+	emptyRecordKey      = "__empty__"
+	defaultPartitionVal = "__HIVE_DEFAULT_PARTITION__"
+)
+
+// keyGen builds record keys and partition paths from rows of one table
+// version, as Hudi's SimpleKeyGenerator (one key column),
+// ComplexKeyGenerator (several) and NonpartitionedKeyGenerator do.
+type keyGen struct {
+	keyCols   []int
+	keyNames  []string
+	keyKinds  []schema.Kind
+	partCol   int // -1: not partitioned
+	partKind  schema.Kind
+	partName  string
+	hiveStyle bool
+}
+
+func newKeyGen(t *schema.Table, partitionField string, hiveStyle bool) (*keyGen, error) {
+	if !t.HasPrimaryKey() {
+		return nil, fmt.Errorf("table %s has no primary key; a Hudi upsert table needs one for its record key (use append mode)", t.QualifiedName())
+	}
+	g := &keyGen{keyCols: t.PrimaryKey, partCol: -1, hiveStyle: hiveStyle}
+	for _, i := range t.PrimaryKey {
+		g.keyNames = append(g.keyNames, t.Columns[i].Name)
+		g.keyKinds = append(g.keyKinds, t.Columns[i].Kind)
+	}
+	if partitionField != "" {
+		g.partCol = t.ColumnIndex(partitionField)
+		if g.partCol < 0 {
+			return nil, fmt.Errorf("partition field %q is not a column of %s", partitionField, t.QualifiedName())
+		}
+		g.partName = t.Columns[g.partCol].Name
+		g.partKind = t.Columns[g.partCol].Kind
+	}
+	return g, nil
+}
+
+// keyGeneratorClass is the Java class Hudi records for this key layout.
+func (g *keyGen) keyGeneratorClass() string {
+	switch {
+	case len(g.keyCols) > 1:
+		return "org.apache.hudi.keygen.ComplexKeyGenerator"
+	case g.partCol < 0:
+		return "org.apache.hudi.keygen.NonpartitionedKeyGenerator"
+	default:
+		return "org.apache.hudi.keygen.SimpleKeyGenerator"
+	}
+}
+
+// recordKey is the row's _hoodie_record_key: the key value, or
+// "col1:v1,col2:v2" for a composite key.
+func (g *keyGen) recordKey(row []any) (string, error) {
+	if len(g.keyCols) == 1 {
+		i := g.keyCols[0]
+		if i >= len(row) {
+			return "", fmt.Errorf("row has %d values, the key column is at %d", len(row), i)
+		}
+		return keyText(g.keyKinds[0], row[i]), nil
+	}
+	var sb strings.Builder
+	for n, i := range g.keyCols {
+		if i >= len(row) {
+			return "", fmt.Errorf("row has %d values, key column %q is at %d", len(row), g.keyNames[n], i)
+		}
+		if n > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(g.keyNames[n])
+		sb.WriteByte(':')
+		sb.WriteString(keyText(g.keyKinds[n], row[i]))
+	}
+	return sb.String(), nil
+}
+
+// partitionPath is the row's _hoodie_partition_path and directory: "" when
+// the table is not partitioned, "value" or "field=value" (hive style), the
+// value escaped like Hive path names.
+func (g *keyGen) partitionPath(row []any) (string, error) {
+	if g.partCol < 0 {
+		return "", nil
+	}
+	if g.partCol >= len(row) {
+		return "", fmt.Errorf("row has %d values, the partition column is at %d", len(row), g.partCol)
+	}
+	v := defaultPartitionVal
+	if row[g.partCol] != nil {
+		v = escapePathName(valueText(g.partKind, row[g.partCol]))
+		if v == "" {
+			v = defaultPartitionVal
+		}
+	}
+	if g.hiveStyle {
+		return g.partName + "=" + v, nil
+	}
+	return v, nil
+}
+
+func keyText(k schema.Kind, v any) string {
+	if v == nil {
+		return nullRecordKey
+	}
+	s := valueText(k, v)
+	if s == "" {
+		return emptyRecordKey
+	}
+	return s
+}
+
+// valueText formats a column value the way Hudi's key generators print Avro
+// values: numbers in decimal, dates as ISO dates, decimals exactly,
+// timestamps as their long micros, bytes in base64.
+func valueText(k schema.Kind, v any) string {
+	if d, ok := v.(int32); ok && k == schema.KindDate {
+		return dateText(d)
+	}
+	switch x := v.(type) {
+	case string:
+		return x
+	case int32:
+		return strconv.FormatInt(int64(x), 10)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case bool:
+		return strconv.FormatBool(x)
+	case float32:
+		return strconv.FormatFloat(float64(x), 'g', -1, 32)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case schema.Decimal:
+		return x.String()
+	case []byte:
+		return base64.StdEncoding.EncodeToString(x)
+	}
+	return fmt.Sprint(v)
+}
+
+// dateText formats days since the epoch as yyyy-mm-dd.
+func dateText(days int32) string {
+	return time.Unix(int64(days)*86400, 0).UTC().Format("2006-01-02")
+}
+
+// escapePathName is Hive's FileUtils.escapePathName, which Hudi uses for
+// partition values: characters that are special in paths become %XX.
+func escapePathName(s string) string {
+	var sb strings.Builder
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || strings.ContainsRune("\"#%'*/:=?\\{[]^", r) {
+			fmt.Fprintf(&sb, "%%%02X", r)
+			continue
+		}
+		sb.WriteRune(r)
+	}
+	return sb.String()
+}
