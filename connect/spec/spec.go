@@ -141,7 +141,11 @@ func (s *Spec) Validate(cfg connect.Config) []FieldError {
 			}
 		}
 		if err := k.check(v); err != nil {
-			errs = append(errs, FieldError{Field: k.Name, Message: err.Error()})
+			msg := err.Error()
+			if k.IsSecret() && v != "" {
+				msg = strings.ReplaceAll(msg, v, Redacted) // never echo a secret
+			}
+			errs = append(errs, FieldError{Field: k.Name, Message: msg})
 		}
 	}
 	sort.Slice(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
@@ -269,7 +273,7 @@ func (s *Spec) Redact(cfg connect.Config) connect.Config {
 // secret, token, credential, private or access key).
 func LooksSecret(name string) bool {
 	n := strings.ToLower(name)
-	for _, w := range []string{"password", "passwd", "secret", "token", "credential", "private", "access-key", "access.key", "accesskey", "sasl.jaas"} {
+	for _, w := range []string{"password", "passwd", "secret", "token", "credential", "private", "user.info", "access-key", "access.key", "accesskey", "sasl.jaas"} {
 		if strings.Contains(n, w) {
 			return true
 		}

@@ -4,31 +4,20 @@ import (
 	"context"
 
 	"github.com/binlake/binlake/connect"
+	"github.com/binlake/binlake/internal/mq"
 )
 
-// Message is one message to send. It mirrors internal/mq.Message field for
-// field so an adapter is a plain copy.
-type Message struct {
-	Topic, Key, Tag string
-	Body            []byte
-	Props           map[string]string
-}
+// Message is one message to send (internal/mq's type).
+type Message = mq.Message
 
-// ReadMessage is one consumed message. It mirrors internal/mq.ReadMessage.
-type ReadMessage struct {
-	Queue  connect.QueueID
-	Offset int64
-	Key    string
-	Tag    string
-	Body   []byte
-	Props  map[string]string
-	BornMs int64
-}
+// ReadMessage is one consumed message (internal/mq's type).
+type ReadMessage = mq.ReadMessage
 
-// Producer sends messages to RocketMQ; *mq.Producer satisfies it through an
-// adapter. Send may block when the producer's in-flight bytes are at their
-// limit (backpressure); done is called once per message, from any
-// goroutine, with nil when the broker stored it.
+// Producer sends messages to RocketMQ; *mq.Producer satisfies it. Send may
+// block while the producer's in-flight bytes are at their limit
+// (backpressure). When Send returns nil, done is called exactly once, from a
+// producer goroutine, with nil when the broker stored the message; when Send
+// returns an error, done is not called.
 type Producer interface {
 	Start(ctx context.Context) error
 	Send(ctx context.Context, m *Message, done func(error)) error
@@ -38,8 +27,7 @@ type Producer interface {
 }
 
 // Reader pulls messages from the queues of a topic and manages the
-// consumer group's committed offsets; *mq.Reader satisfies it through an
-// adapter.
+// consumer group's committed offsets; *mq.Reader satisfies it.
 type Reader interface {
 	Start(ctx context.Context) error
 	Queues(ctx context.Context, topic string) ([]connect.QueueID, error)
@@ -61,3 +49,8 @@ type ReaderFactory func(group string) (Reader, error)
 
 // GroupName returns the RocketMQ producer/consumer group of a connector.
 func GroupName(connector string) string { return connect.SanitizeTopic("binlake-" + connector) }
+
+var (
+	_ Producer = (*mq.Producer)(nil)
+	_ Reader   = (*mq.Reader)(nil)
+)

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/binlake/binlake/connect"
 	"github.com/binlake/binlake/connect/spec"
 	"github.com/binlake/binlake/internal/metrics"
+	"github.com/binlake/binlake/internal/mq"
 )
 
 // DefaultCommitInterval is the sink flush interval when commit.interval.ms
@@ -91,6 +93,7 @@ type sinkLoop struct {
 	queues    []connect.QueueID
 	pos       map[connect.QueueID]int64 // next offset to pull
 	committed map[connect.QueueID]int64 // last offset committed to the broker
+	fresh     map[connect.QueueID]bool  // no position anywhere yet: start at the earliest message
 	dirty     bool                      // records were put since the last flush
 	counts    map[[2]string]int         // (table, op) -> records put since the last flush
 }
@@ -106,7 +109,7 @@ func (s *sinkLoop) open(ctx context.Context) error {
 	for _, topic := range topics {
 		for {
 			qs, err := s.reader.Queues(ctx, topic)
-			if err != nil {
+			if err != nil && !errors.Is(err, mq.ErrTopicNotFound) {
 				return fmt.Errorf("listing queues of %s: %w", topic, err)
 			}
 			if len(qs) > 0 {
@@ -126,13 +129,16 @@ func (s *sinkLoop) open(ctx context.Context) error {
 	}
 	s.pos = make(map[connect.QueueID]int64, len(s.queues))
 	s.committed = make(map[connect.QueueID]int64, len(s.queues))
+	s.fresh = make(map[connect.QueueID]bool, len(s.queues))
 	for _, q := range s.queues {
 		off, ok := offsets[q]
 		if !ok || off < 0 {
 			if off, err = s.reader.CommittedOffset(ctx, q); err != nil {
 				return fmt.Errorf("reading committed offset of %s queue %d: %w", q.Topic, q.Queue, err)
 			}
-			off = max(off, 0)
+			if off < 0 {
+				off, s.fresh[q] = 0, true
+			}
 		}
 		s.pos[q] = off
 		s.committed[q] = off
@@ -188,9 +194,24 @@ func (s *sinkLoop) flushIfDirty(ctx context.Context) func() error {
 // pullOnce pulls one batch from q, decodes it and puts it.
 func (s *sinkLoop) pullOnce(ctx context.Context, q connect.QueueID, batch int) (int, error) {
 	msgs, next, err := s.reader.Pull(ctx, q, s.pos[q], batch)
+	var moved *mq.OffsetMovedError
+	if errors.As(err, &moved) {
+		if !s.fresh[q] || moved.Next < moved.Requested {
+			return 0, connect.Terminal(fmt.Errorf("reading %s queue %d: %w", q.Topic, q.Queue, err),
+				"the broker no longer holds the messages after the sink's committed position (retention expired or the topic was recreated); "+
+					"re-snapshot the source tables into a fresh sink, or delete the sink's tables and restart it")
+		}
+		// Nothing was ever consumed: start where the broker still has
+		// messages.
+		s.r.log.Warn("queue offset out of range; continuing at the broker's earliest offset", "topic", q.Topic,
+			"queue", q.Queue, "requested", moved.Requested, "next", moved.Next)
+		s.pos[q] = moved.Next
+		return 0, nil
+	}
 	if err != nil {
 		return 0, fmt.Errorf("pulling %s queue %d at offset %d: %w", q.Topic, q.Queue, s.pos[q], err)
 	}
+	s.fresh[q] = false
 	if len(msgs) == 0 {
 		if next > s.pos[q] {
 			s.pos[q] = next

@@ -449,11 +449,30 @@ func (w *Worker) Status(name string) (*Status, error) {
 		st.Type = "unknown"
 	}
 	tasks := append([]*taskRunner(nil), c.tasks...)
+	cfg := c.rec.Config
 	c.mu.Unlock()
+	st.Connector.Trace = w.redactText(cfg, st.Connector.Trace)
 	for _, r := range tasks {
-		st.Tasks = append(st.Tasks, r.status())
+		ts := r.status()
+		ts.Trace, ts.Detail = w.redactText(cfg, ts.Trace), w.redactText(cfg, ts.Detail)
+		st.Tasks = append(st.Tasks, ts)
 	}
 	return st, nil
+}
+
+// redactText removes the values of cfg's secrets from s (an error trace may
+// quote a DSN or a URL with credentials).
+func (w *Worker) redactText(cfg connect.Config, s string) string {
+	if s == "" {
+		return s
+	}
+	red := w.Redact(cfg)
+	for k, v := range cfg {
+		if red[k] == spec.Redacted && len(v) >= 3 {
+			s = strings.ReplaceAll(s, v, spec.Redacted)
+		}
+	}
+	return s
 }
 
 // TaskInfo is one task and its config (secrets redacted).
@@ -492,6 +511,10 @@ func (w *Worker) TaskStatus(name string, id int) (*TaskStatus, error) {
 		return nil, fmt.Errorf("task %d of connector %q: %w", id, name, ErrNotFound)
 	}
 	st := r.status()
+	c.mu.Lock()
+	cfg := c.rec.Config
+	c.mu.Unlock()
+	st.Trace, st.Detail = w.redactText(cfg, st.Trace), w.redactText(cfg, st.Detail)
 	return &st, nil
 }
 

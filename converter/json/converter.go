@@ -18,6 +18,7 @@ import (
 	stdjson "encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/binlake/binlake/connect"
 	"github.com/binlake/binlake/converter"
@@ -99,7 +100,7 @@ func (c *Converter) Encode(_ context.Context, _ string, ev *connect.ChangeEvent)
 	buf = append(buf, `,"op":"`...)
 	buf = append(buf, byte(ev.Op))
 	buf = append(buf, `","ts_ms":`...)
-	buf = fmt.Appendf(buf, "%d", ev.TsMs)
+	buf = strconv.AppendInt(buf, ev.TsMs, 10)
 	buf = append(buf, `,"transaction":`...)
 	if ev.Tx == nil {
 		buf = append(buf, "null"...)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds binlake's integration-test images offline (no image registry needed).
 #
-#   deploy/images/build.sh [name...]     names: base jre mariadb mysql rocketmq minio (none = all)
+#   deploy/images/build.sh [name...]     names: base jre mariadb mysql rocketmq minio (none = all
+#                                        of these) and go (a Go toolchain image for deploy/Dockerfile)
 #
 # Every image is tagged binlake-test/<name>:<hash>, where <hash> covers the files of
 # deploy/images/<name>/, the versions it downloads and its parent image's hash. An image whose
@@ -12,14 +13,16 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE="${BINLAKE_CACHE:-$HOME/.cache/binlake}"
-ARCHIVE="${BINLAKE_IMAGE_ARCHIVE:-1}"  # 1: keep a docker-save archive of each image in the cache
+ARCHIVE="${BINLAKE_IMAGE_ARCHIVE:-1}"  # 1: keep a zstd-compressed docker-save archive of each image in the cache
 SUITE=bookworm
-ALL=(base jre mariadb mysql rocketmq minio)
+ALL=(base jre mariadb mysql rocketmq minio) # built by default
+KNOWN=("${ALL[@]}" go)                       # go: only on request
 mkdir -p "$CACHE"
 
 log() { printf '[images] %s\n' "$*" >&2; }
 die() { printf '[images] ERROR: %s\n' "$*" >&2; exit 1; }
 
+command -v zstd >/dev/null || die "zstd is not installed; run deploy/local/install-deps.sh"
 command -v docker >/dev/null || die "docker is not installed; run deploy/local/ensure-docker.sh"
 docker info >/dev/null 2>&1 || die "no Docker engine answers; run deploy/local/ensure-docker.sh"
 
@@ -37,9 +40,9 @@ debian_mirror() {
 parent_of() {
 	case "$1" in
 	base) echo "" ;;
-	jre | mariadb | mysql | minio) echo base ;;
+	jre | mariadb | mysql | minio | go) echo base ;;
 	rocketmq) echo jre ;;
-	*) die "unknown image $1 (known: ${ALL[*]})" ;;
+	*) die "unknown image $1 (known: ${KNOWN[*]})" ;;
 	esac
 }
 
@@ -78,10 +81,21 @@ maven_fetch() {
 	mvn -q -B dependency:copy -Dartifact="$1" -DoutputDirectory="$2" -Dmdep.stripVersion=false >&2
 }
 
+# remove_rootfs unmounts what debootstrap may have left mounted in a root file system, then deletes it.
+remove_rootfs() {
+	local rootfs=$1 m
+	for m in dev/pts dev proc sys; do
+		if mountpoint -q "$rootfs/$m" 2>/dev/null; then umount -l "$rootfs/$m" || return 1; fi
+	done
+	rm -rf --one-file-system "$rootfs"
+}
+
 build_base() {
 	local tag=$1 mirror rootfs
+	[[ $(id -u) -eq 0 ]] || die "building the base image runs debootstrap, which needs root"
 	mirror="$(debian_mirror)"
 	rootfs="$(mktemp -d "$CACHE/rootfs.XXXXXX")"
+	trap 'remove_rootfs "'"$rootfs"'"' EXIT
 	mkdir -p "$CACHE/debootstrap/debs"
 	local include
 	include="$(grep -vE '^\s*(#|$)' "$HERE/base/packages" | paste -sd, -)"
@@ -89,7 +103,6 @@ build_base() {
 	if ! debootstrap --variant=minbase --include="$include" --cache-dir="$CACHE/debootstrap/debs" \
 		"$SUITE" "$rootfs" "$mirror" >"$CACHE/debootstrap/last.log" 2>&1; then
 		tail -n 30 "$CACHE/debootstrap/last.log" >&2
-		rm -rf "$rootfs"
 		die "debootstrap failed (log: $CACHE/debootstrap/last.log)"
 	fi
 	# Image hygiene: no package caches, sources usable from inside containers.
@@ -104,7 +117,8 @@ build_base() {
 			-c 'ENV DEBIAN_FRONTEND=noninteractive' \
 			-c 'CMD ["/bin/bash"]' \
 			- "$tag" >/dev/null
-	rm -rf "$rootfs"
+	remove_rootfs "$rootfs"
+	trap - EXIT
 }
 
 # docker_build NAME TAG CONTEXT builds deploy/images/NAME/Dockerfile in CONTEXT on its parent image.
@@ -164,10 +178,28 @@ prepare_minio() {
 	cp "$bin" "$ctx/minio"
 }
 
+prepare_go() {
+	local ctx=$1
+	load_env go
+	local zip="$CACHE/go/go$GO_VERSION.linux-amd64.zip"
+	if [[ ! -f "$zip" ]]; then
+		log "go: fetching the go$GO_VERSION toolchain from the Go module proxy"
+		mkdir -p "$CACHE/go"
+		curl -fsSL -o "$zip.tmp" "${GOPROXY_URL:-https://proxy.golang.org}/golang.org/toolchain/@v/v0.0.1-go$GO_VERSION.linux-amd64.zip"
+		mv "$zip.tmp" "$zip"
+	fi
+	unzip -q "$zip" -d "$ctx/unzipped"
+	mv "$ctx/unzipped/golang.org/toolchain@v0.0.1-go$GO_VERSION.linux-amd64" "$ctx/go"
+	rm -rf "$ctx/unzipped"
+	mkdir -p "$ctx/extra-ca"
+	echo "Extra CA certificates copied from the build host." >"$ctx/extra-ca/README"
+	find /usr/local/share/ca-certificates -maxdepth 2 -name '*.crt' -exec cp {} "$ctx/extra-ca/" \; 2>/dev/null || true
+}
+
 build_one() {
 	local name=$1 tag archive start
 	tag="$(tag_of "$name")"
-	archive="$CACHE/images/$name-$(hash_of "$name").tar"
+	archive="$CACHE/images/$name-$(hash_of "$name").tar.zst"
 	if image_exists "$tag"; then
 		log "$name: $tag exists, skipped"
 		return
@@ -178,7 +210,7 @@ build_one() {
 	start=$SECONDS
 	if [[ -f "$archive" ]]; then
 		log "$name: loading $tag from $archive"
-		docker load -i "$archive" >/dev/null
+		zstd -dcq "$archive" | docker load >/dev/null
 		log "$name: loaded in $((SECONDS - start))s"
 		return
 	fi
@@ -193,14 +225,15 @@ build_one() {
 		mysql) prepare_mysql "$ctx" ;;
 		rocketmq) prepare_rocketmq "$ctx" ;;
 		minio) prepare_minio "$ctx" ;;
+		go) prepare_go "$ctx" ;;
 		esac
 		docker_build "$name" "$tag" "$ctx"
 		rm -rf "$ctx" "$ctx.log"
 	fi
 	if [[ "$ARCHIVE" == 1 ]]; then
 		mkdir -p "$CACHE/images"
-		rm -f "$CACHE/images/$name-"*.tar
-		docker save -o "$archive.tmp" "$tag" && mv "$archive.tmp" "$archive"
+		rm -f "$CACHE/images/$name-"*.tar.zst
+		docker save "$tag" | zstd -q -1 -T0 -o "$archive.tmp" && mv "$archive.tmp" "$archive"
 	fi
 	log "$name: built $tag in $((SECONDS - start))s"
 }
@@ -210,7 +243,7 @@ write_env() {
 	local out="$CACHE/images.env" tmp name tag var
 	tmp="$(mktemp "$CACHE/images.env.XXXXXX")"
 	echo "# Written by deploy/images/build.sh; read by integration/containers." >"$tmp"
-	for name in "${ALL[@]}"; do
+	for name in "${KNOWN[@]}"; do
 		tag="$(tag_of "$name")"
 		if image_exists "$tag"; then
 			var="BINLAKE_IMAGE_$(echo "$name" | tr '[:lower:]' '[:upper:]')"

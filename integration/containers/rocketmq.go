@@ -22,7 +22,7 @@ import (
 func init() {
 	// rocketmq-client-go logs every connection at info level; keep test output readable.
 	if os.Getenv("ROCKETMQ_GO_LOG_LEVEL") == "" {
-		rlog.SetLogLevel("warn")
+		rlog.SetLogLevel("error")
 	}
 }
 

@@ -1,6 +1,7 @@
 package mq
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -86,31 +87,52 @@ func (m *Message) validate() error {
 	return nil
 }
 
-// size estimates the bytes m occupies in flight.
-func (m *Message) size() int64 {
-	n := len(m.Body) + len(m.Key) + len(m.Tag) + 64
-	for k, v := range m.Props {
-		n += len(k) + len(v) + 2
-	}
-	return int64(n)
-}
-
-// toPrimitive converts m to rocketmq-client-go's message for queue mq.
-func (m *Message) toPrimitive(mq *primitive.MessageQueue) *primitive.Message {
-	pm := primitive.NewMessage(m.Topic, m.Body)
-	props := make(map[string]string, len(m.Props)+2)
-	for k, v := range m.Props {
-		if v != "" { // the broker drops empty values anyway
-			props[k] = v
+// encode appends m in RocketMQ's batch element layout (TOTALSIZE,
+// MAGICCODE, BODYCRC, FLAG, BODYSIZE, BODY, PROPERTYSIZE, PROPERTIES, all
+// big-endian; properties as name\x01value\x02), as
+// rocketmq-client-go's Message.Marshal does, without the intermediate
+// primitive.Message and its map.
+func (m *Message) encode() []byte {
+	propLen := 0
+	addLen := func(k, v string) {
+		if v != "" {
+			propLen += len(k) + len(v) + 2
 		}
 	}
-	if m.Key != "" {
-		props[primitive.PropertyKeys] = m.Key
+	addLen(primitive.PropertyKeys, m.Key)
+	addLen(primitive.PropertyTags, m.Tag)
+	for k, v := range m.Props {
+		addLen(k, v)
 	}
-	if m.Tag != "" {
-		props[primitive.PropertyTags] = m.Tag
+	total := 4 + 4 + 4 + 4 + 4 + len(m.Body) + 2 + propLen
+	b := make([]byte, total)
+	binary.BigEndian.PutUint32(b[0:], uint32(total))
+	// MAGICCODE, BODYCRC and FLAG stay 0, as the Java and Go clients send them.
+	binary.BigEndian.PutUint32(b[16:], uint32(len(m.Body)))
+	pos := 20 + copy(b[20:], m.Body)
+	binary.BigEndian.PutUint16(b[pos:], uint16(propLen))
+	pos += 2
+	put := func(k, v string) {
+		if v == "" { // the broker drops empty values anyway
+			return
+		}
+		pos += copy(b[pos:], k)
+		b[pos] = nameValueSeparator
+		pos++
+		pos += copy(b[pos:], v)
+		b[pos] = propertySeparator
+		pos++
 	}
-	pm.WithProperties(props)
-	pm.Queue = mq
-	return pm
+	put(primitive.PropertyKeys, m.Key)
+	put(primitive.PropertyTags, m.Tag)
+	for k, v := range m.Props {
+		put(k, v)
+	}
+	return b
 }
+
+// Separators of RocketMQ's encoded properties.
+const (
+	nameValueSeparator = 1
+	propertySeparator  = 2
+)

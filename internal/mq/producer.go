@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	rmqproducer "github.com/apache/rocketmq-client-go/v2/producer"
 	"github.com/apache/rocketmq-client-go/v2/primitive"
+	rmqproducer "github.com/apache/rocketmq-client-go/v2/producer"
 	"github.com/apache/rocketmq-client-go/v2/rlog"
 
 	"github.com/binlake/binlake/internal/metrics"
@@ -21,7 +22,7 @@ import (
 // Producer defaults.
 const (
 	DefaultMaxInFlightBytes = 64 << 20
-	DefaultBatchMaxMessages = 512
+	DefaultBatchMaxMessages = 4096
 	DefaultBatchMaxBytes    = 1 << 20
 	DefaultSendTimeout      = 5 * time.Second
 	DefaultRetryTimeout     = 2 * time.Minute
@@ -142,7 +143,7 @@ type queueState struct {
 }
 
 type pendingMsg struct {
-	msg  *primitive.Message
+	enc  []byte // the message in batch element layout
 	size int64
 	done func(error)
 }
@@ -223,8 +224,9 @@ func (p *Producer) Send(ctx context.Context, m *Message, done func(error)) error
 		return err
 	}
 	q := queues[QueueIndex(m.Key, len(queues))]
-	size := m.size()
-	pm := &pendingMsg{msg: m.toPrimitive(q.mq), size: size, done: done}
+	pm := &pendingMsg{enc: m.encode(), done: done}
+	pm.size = int64(len(pm.enc))
+	size := pm.size
 
 	p.mu.Lock()
 	for {
@@ -298,9 +300,21 @@ func (p *Producer) takeBatchLocked(q *queueState) *batch {
 // dispatch sends b asynchronously; its callback completes, retries or
 // fails it.
 func (p *Producer) dispatch(b *batch) {
-	msgs := make([]*primitive.Message, len(b.msgs))
-	for i, pm := range b.msgs {
-		msgs[i] = pm.msg
+	n := 0
+	for _, pm := range b.msgs {
+		n += len(pm.enc)
+	}
+	body := make([]byte, 0, n)
+	for _, pm := range b.msgs {
+		body = append(body, pm.enc...)
+	}
+	// Always a batch request, even for one message: the broker rejects a
+	// plain send with an empty body, but stores one inside a batch.
+	req := &primitive.Message{
+		Topic: b.q.mq.Topic,
+		Body:  body,
+		Batch: true,
+		Queue: b.q.mq,
 	}
 	b.attempt++
 	b.sentAt = time.Now()
@@ -313,7 +327,7 @@ func (p *Producer) dispatch(b *batch) {
 			err = fmt.Errorf("broker answered send status %d", status)
 		}
 		p.complete(b, err)
-	}, msgs...)
+	}, req)
 	if err != nil {
 		p.complete(b, err)
 	}
@@ -327,7 +341,7 @@ func (p *Producer) complete(b *batch, err error) {
 			p.mu.Unlock()
 			return
 		}
-		if !p.closed && time.Since(b.firstTry) < p.cfg.RetryTimeout {
+		if !p.closed && !permanent(err) && time.Since(b.firstTry) < p.cfg.RetryTimeout {
 			p.mu.Unlock()
 			delay := backoff(b.attempt)
 			time.AfterFunc(delay, func() {
@@ -415,6 +429,13 @@ func (p *Producer) failLocked(err error) {
 func (p *Producer) broadcastLocked() {
 	close(p.signal)
 	p.signal = make(chan struct{})
+}
+
+// permanent reports whether a send error cannot heal by retrying: the
+// broker found the message illegal (code 13) or too large.
+func permanent(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "CODE: 13,") || strings.Contains(msg, "message body size exceeds")
 }
 
 // backoff returns the delay before retry attempt n (1-based): exponential

@@ -84,9 +84,13 @@ type Schemas struct {
 	FieldNames []string
 }
 
-// KeyName, ValueName and EnvelopeName return the full record names.
-func (s *Schemas) KeyName() string      { return s.Namespace + ".Key" }
-func (s *Schemas) ValueName() string    { return s.Namespace + ".Value" }
+// KeyName returns the full name of the key record.
+func (s *Schemas) KeyName() string { return s.Namespace + ".Key" }
+
+// ValueName returns the full name of the row record.
+func (s *Schemas) ValueName() string { return s.Namespace + ".Value" }
+
+// EnvelopeName returns the full name of the envelope record.
 func (s *Schemas) EnvelopeName() string { return s.Namespace + ".Envelope" }
 
 // SanitizeName turns s into a valid Avro name part: characters outside
@@ -95,7 +99,7 @@ func (s *Schemas) EnvelopeName() string { return s.Namespace + ".Envelope" }
 func SanitizeName(s string) string {
 	b := []byte(s)
 	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' {
 			b[i] = '_'
 		}
 	}

@@ -24,9 +24,9 @@ type Schema struct {
 	// Branches of a union.
 	Branches []*Schema
 	// Symbols and Default symbol of an enum.
-	Symbols       []string
-	EnumDefault   string
-	HasEnumDeflt  bool
+	Symbols        []string
+	EnumDefault    string
+	HasEnumDefault bool
 	// Size of a fixed.
 	Size int
 	// LogicalType with Precision and Scale for decimals.
@@ -115,7 +115,9 @@ func validName(full string) bool {
 			return false
 		}
 		for i, c := range part {
-			if !(c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || i > 0 && c >= '0' && c <= '9') {
+			letter := c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
+			digit := i > 0 && c >= '0' && c <= '9'
+			if !letter && !digit {
 				return false
 			}
 		}
@@ -254,7 +256,7 @@ func (p *parser) parseObject(m map[string]any, ns string, depth int) (*Schema, e
 		}
 		s.Symbols = syms
 		if d, ok := m["default"].(string); ok {
-			s.EnumDefault, s.HasEnumDeflt = d, true
+			s.EnumDefault, s.HasEnumDefault = d, true
 		}
 	case "fixed":
 		n, err := intAttr(m, "size")

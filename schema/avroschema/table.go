@@ -183,7 +183,7 @@ func kindOf(t *Schema) (schema.Kind, error) {
 	if t.LogicalType != "" {
 		return schema.KindInvalid, fmt.Errorf("%s with logical type %s maps to no column kind", t.Type, t.LogicalType)
 	}
-	return schema.KindInvalid, fmt.Errorf("Avro type %s maps to no column kind", t.Type)
+	return schema.KindInvalid, fmt.Errorf("type %s maps to no column kind", t.Type)
 }
 
 // defaultValue converts an Avro JSON default to the column's Go value.

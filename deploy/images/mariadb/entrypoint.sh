@@ -11,7 +11,10 @@ if [[ ! -d "$datadir/mysql" ]]; then
 		--skip-test-db --skip-name-resolve >/tmp/install-db.log 2>&1 || { cat /tmp/install-db.log; exit 1; }
 fi
 pw="${MYSQL_ROOT_PASSWORD//\'/\'\'}"
+# mariadb-install-db also creates password-less root@127.0.0.1, root@::1 and root@<hostname>,
+# which would shadow root@% for TCP clients: drop them.
 cat >/run/mysqld/init.sql <<SQL
+DROP USER IF EXISTS 'root'@'127.0.0.1', 'root'@'::1', 'root'@'$(hostname)';
 CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('$pw');
 ALTER USER 'root'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('$pw');
 ALTER USER 'root'@'localhost' IDENTIFIED VIA mysql_native_password USING PASSWORD('$pw');

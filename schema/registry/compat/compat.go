@@ -137,7 +137,7 @@ func (c *checker) read(reader, writer *avroschema.Schema, path string) {
 		c.seen[key] = true
 		c.record(reader, writer, path)
 	case "enum":
-		if !reader.HasEnumDeflt {
+		if !reader.HasEnumDefault {
 			have := make(map[string]bool, len(reader.Symbols))
 			for _, s := range reader.Symbols {
 				have[s] = true

@@ -23,6 +23,7 @@ package embedded
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -144,8 +145,8 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 }
 
 func writeError(w http.ResponseWriter, err error) {
-	e, ok := err.(*registry.Error)
-	if !ok {
+	var e *registry.Error
+	if !errors.As(err, &e) {
 		e = internal(err)
 	}
 	writeJSON(w, e.Status, e)

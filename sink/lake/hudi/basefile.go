@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"gocloud.dev/blob"
 )
 
 // Footer keys of Hudi base files.
@@ -81,14 +82,25 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// writeBaseFile writes tbl as a Hudi base file at rel and returns its size.
-// The object appears atomically when the write completes.
-func writeBaseFile(ctx context.Context, st *storage, rel string, tbl arrow.Table, spec baseFileSpec) (int64, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // an unfinished blob write is discarded when ctx ends
+// baseFileWriter streams rows into a new base file. Rows are buffered per
+// row group (RowGroupRows), so memory is bounded by one row group whatever
+// the file size; the object appears atomically on close.
+type baseFileWriter struct {
+	rel    string
+	cancel context.CancelFunc
+	bw     *blob.Writer
+	cw     *countingWriter
+	fw     *pqarrow.FileWriter
+	rows   int64
+	closed bool
+}
+
+func newBaseFileWriter(ctx context.Context, st *storage, rel string, sc *arrow.Schema, spec baseFileSpec) (*baseFileWriter, error) {
+	ctx, cancel := context.WithCancel(ctx) // cancelling discards an unfinished blob write
 	bw, err := st.bucket.NewWriter(ctx, st.key(rel), nil)
 	if err != nil {
-		return 0, fmt.Errorf("creating base file %s: %w", rel, err)
+		cancel()
+		return nil, fmt.Errorf("creating base file %s: %w", rel, err)
 	}
 	cw := &countingWriter{w: bw}
 	props := parquet.NewWriterProperties(
@@ -96,60 +108,111 @@ func writeBaseFile(ctx context.Context, st *storage, rel string, tbl arrow.Table
 		parquet.WithMaxRowGroupLength(spec.rowGroupRows),
 		parquet.WithStats(true),
 		parquet.WithDictionaryDefault(true),
+		// Unique per row: a dictionary only costs time before it falls back.
+		parquet.WithDictionaryFor(FieldCommitSeqno, false),
+		parquet.WithDictionaryFor(FieldRecordKey, false),
 		parquet.WithCreatedBy("binlake hudi writer (parquet-go arrow v18)"),
 	)
-	fw, err := pqarrow.NewFileWriter(tbl.Schema(), cw, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	fw, err := pqarrow.NewFileWriter(sc, cw, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		cancel()
 		_ = bw.Close()
-		return 0, fmt.Errorf("starting parquet writer for %s: %w", rel, err)
+		return nil, fmt.Errorf("starting parquet writer for %s: %w", rel, err)
 	}
-	fail := func(err error) (int64, error) {
-		cancel()
-		_ = bw.Close()
-		return 0, err
-	}
-	if tbl.NumRows() > 0 {
-		if err := fw.WriteTable(tbl, spec.rowGroupRows); err != nil {
-			return fail(fmt.Errorf("writing rows of %s: %w", rel, err))
+	return &baseFileWriter{rel: rel, cancel: cancel, bw: bw, cw: cw, fw: fw}, nil
+}
+
+// writeTable appends the rows of tbl (any chunking) to the current row
+// group, starting new ones at the row-group limit.
+func (b *baseFileWriter) writeTable(tbl arrow.Table) error {
+	tr := array.NewTableReader(tbl, 64<<10)
+	defer tr.Release()
+	for tr.Next() {
+		rec := tr.RecordBatch()
+		if err := b.fw.WriteBuffered(rec); err != nil {
+			return fmt.Errorf("writing rows of %s: %w", b.rel, err)
 		}
+		b.rows += rec.NumRows()
 	}
+	if err := tr.Err(); err != nil {
+		return fmt.Errorf("writing rows of %s: %w", b.rel, err)
+	}
+	return nil
+}
+
+// close writes the footer (Hudi's key-value metadata) and publishes the
+// file; it returns the file size.
+func (b *baseFileWriter) close(spec baseFileSpec) (int64, error) {
+	b.closed = true
 	kv := [][2]string{
 		{footerAvroSchema, spec.avroSchema},
 		{footerWriterModel, "avro"},
 	}
-	if tbl.NumRows() > 0 {
+	if b.rows > 0 {
 		kv = append(kv, [2]string{footerMinRecordKey, spec.minKey}, [2]string{footerMaxRecordKey, spec.maxKey})
 		if spec.bloom != "" {
 			kv = append(kv, [2]string{footerBloomFilter, spec.bloom}, [2]string{footerBloomFilterType, spec.bloomType})
 		}
 	}
 	for _, p := range kv {
-		if err := fw.AppendKeyValueMetadata(p[0], p[1]); err != nil {
-			return fail(fmt.Errorf("adding footer %s to %s: %w", p[0], rel, err))
+		if err := b.fw.AppendKeyValueMetadata(p[0], p[1]); err != nil {
+			b.abort()
+			return 0, fmt.Errorf("adding footer %s to %s: %w", p[0], b.rel, err)
 		}
 	}
-	if err := fw.Close(); err != nil {
-		return fail(fmt.Errorf("closing parquet writer of %s: %w", rel, err))
+	if err := b.fw.Close(); err != nil {
+		b.abort()
+		return 0, fmt.Errorf("closing parquet writer of %s: %w", b.rel, err)
 	}
-	if err := bw.Close(); err != nil {
-		return 0, fmt.Errorf("publishing base file %s: %w", rel, err)
+	defer b.cancel()
+	if err := b.bw.Close(); err != nil {
+		return 0, fmt.Errorf("publishing base file %s: %w", b.rel, err)
 	}
-	return cw.n, nil
+	return b.cw.n, nil
 }
 
-// readBaseFile reads a whole base file into memory as an Arrow table.
-func readBaseFile(ctx context.Context, st *storage, rel string, mem memory.Allocator) (arrow.Table, error) {
-	r, err := st.readAllAt(ctx, rel)
+// abort discards the file; safe to call after close.
+func (b *baseFileWriter) abort() {
+	b.cancel()
+	_ = b.bw.Close() // with the context cancelled the object is not published
+}
+
+// baseFileReader reads a base file one row group at a time through range
+// reads.
+type baseFileReader struct {
+	pf *file.Reader
+	fr *pqarrow.FileReader
+}
+
+func openBaseFile(ctx context.Context, st *storage, rel string, mem memory.Allocator) (*baseFileReader, error) {
+	ra, err := st.readerAt(ctx, rel)
 	if err != nil {
 		return nil, err
 	}
-	tbl, err := pqarrow.ReadTable(ctx, r, parquet.NewReaderProperties(mem), pqarrow.ArrowReadProperties{Parallel: false, BatchSize: 64 << 10}, mem)
+	pf, err := file.NewParquetReader(ra, file.WithReadProps(parquet.NewReaderProperties(mem)))
 	if err != nil {
-		return nil, fmt.Errorf("reading base file %s: %w", rel, err)
+		return nil, fmt.Errorf("opening base file %s: %w", rel, err)
 	}
-	return tbl, nil
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, mem)
+	if err != nil {
+		_ = pf.Close()
+		return nil, fmt.Errorf("opening base file %s: %w", rel, err)
+	}
+	return &baseFileReader{pf: pf, fr: fr}, nil
 }
+
+func (r *baseFileReader) numRowGroups() int { return r.pf.NumRowGroups() }
+
+// rowGroup reads every column of one row group.
+func (r *baseFileReader) rowGroup(ctx context.Context, i int) (arrow.Table, error) {
+	cols := make([]int, r.pf.MetaData().Schema.NumColumns())
+	for c := range cols {
+		cols[c] = c
+	}
+	return r.fr.ReadRowGroups(ctx, cols, []int{i})
+}
+
+func (r *baseFileReader) close() { _ = r.pf.Close() }
 
 // readBaseFileKeys reads the _hoodie_record_key column of a base file, and
 // the footer's key-value metadata.
@@ -162,7 +225,7 @@ func readBaseFileKeys(ctx context.Context, st *storage, rel string, mem memory.A
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening base file %s: %w", rel, err)
 	}
-	defer pf.Close()
+	defer func() { _ = pf.Close() }()
 	kv := map[string]string{}
 	for _, k := range pf.MetaData().KeyValueMetadata().Keys() {
 		if k == footerBloomFilter {
@@ -199,7 +262,7 @@ func readBaseFileKeys(ctx context.Context, st *storage, rel string, mem memory.A
 			if sa.IsNull(i) {
 				return nil, nil, fmt.Errorf("base file %s has a null record key at row %d", rel, i)
 			}
-			keys = append(keys, sa.Value(i))
+			keys = append(keys, strings.Clone(sa.Value(i))) // outlives the buffer
 		}
 	}
 	return keys, kv, nil

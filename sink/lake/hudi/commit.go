@@ -32,7 +32,6 @@ type groupWrite struct {
 	index     int             // position in the commit: write token and seqno
 	stat      WriteStat       // filled by the write
 	fileName  string          // filled by the write
-	keys      []string        // keys in the new version, filled by the write
 }
 
 // Commit writes one Hudi commit: the changes (the last change of each record
@@ -59,11 +58,18 @@ func (w *Writer) Commit(ctx context.Context, tbl *schema.Table, changes []Change
 		}
 	}
 	if tbl != nil && tbl != w.tbl && !tbl.SameColumns(w.tbl) {
-		if err := checkEvolution(w.tbl, tbl); err != nil {
-			return CommitStats{}, err
-		}
-		if err := w.setSchema(tbl); err != nil {
-			return CommitStats{}, err
+		switch evolveErr := checkEvolution(w.tbl, tbl); {
+		case evolveErr == nil: // a newer schema: evolve the table
+			if err := w.setSchema(tbl); err != nil {
+				return CommitStats{}, err
+			}
+		case checkEvolution(tbl, w.tbl) == nil: // rows of an older version
+			var err error
+			if changes, err = adaptChanges(tbl, w.tbl, changes); err != nil {
+				return CommitStats{}, err
+			}
+		default:
+			return CommitStats{}, evolveErr
 		}
 	}
 	if _, reserved := extraMeta[extraMetaSchemaKey]; reserved {
@@ -81,6 +87,7 @@ func (w *Writer) Commit(ctx context.Context, tbl *schema.Table, changes []Change
 		return CommitStats{}, fmt.Errorf("committing instant %s to hudi table %s: %w", instant, w.tbl.QualifiedName(), err)
 	}
 	w.apply(plan)
+	w.commits = append(w.commits, Instant{Time: instant, Action: actionCommit, State: stateCompleted})
 	meta := binlakeMeta(extraMeta)
 	if _, ok := meta[MetaCommitID]; ok {
 		w.last = &Committed{Instant: instant, Meta: meta}
@@ -93,7 +100,44 @@ func (w *Writer) Commit(ctx context.Context, tbl *schema.Table, changes []Change
 		touched = append(touched, w.groups[groupKey(gw.partition, gw.fileID)])
 	}
 	stats.FilesCleaned, _ = w.cleanGroups(ctx, touched)
+	_ = w.trimTimeline(ctx)
 	return stats, nil
+}
+
+// adaptChanges converts rows of an older table version to the writer's
+// newer one: columns matched by name, ints and floats widened, added
+// columns null.
+func adaptChanges(from, to *schema.Table, changes []Change) ([]Change, error) {
+	src := make([]int, len(to.Columns))
+	for j, c := range to.Columns {
+		src[j] = from.ColumnIndex(c.Name)
+	}
+	out := make([]Change, len(changes))
+	for i, ch := range changes {
+		if len(ch.Row) != len(from.Columns) {
+			return nil, fmt.Errorf("change %d has %d values, table %s version %d has %d columns", i, len(ch.Row), from.QualifiedName(), from.Version, len(from.Columns))
+		}
+		row := make([]any, len(to.Columns))
+		for j, si := range src {
+			if si < 0 {
+				continue
+			}
+			v := ch.Row[si]
+			switch x := v.(type) {
+			case int32:
+				if to.Columns[j].Kind == schema.KindInt64 {
+					v = int64(x)
+				}
+			case float32:
+				if to.Columns[j].Kind == schema.KindFloat64 {
+					v = float64(x)
+				}
+			}
+			row[j] = v
+		}
+		out[i] = Change{Delete: ch.Delete, Row: row}
+	}
+	return out, nil
 }
 
 // plan assigns every change to a file group.
@@ -311,122 +355,62 @@ func (w *Writer) ensurePartition(ctx context.Context, partition, instant string)
 
 // writeGroup writes the new version of one file group: the previous
 // version's rows minus the dropped keys (converted to the current schema,
-// their commit time and sequence number kept), then the updated and inserted
-// rows.
-func (w *Writer) writeGroup(ctx context.Context, instant string, gw *groupWrite) error {
+// their commit time and sequence number kept), streamed row group by row
+// group, then the updated and inserted rows.
+func (w *Writer) writeGroup(ctx context.Context, instant string, gw *groupWrite) (err error) {
 	start := time.Now()
-	token := fmt.Sprintf("%d-0-0", gw.index)
-	gw.fileName = baseFileName(gw.fileID, token, instant)
+	gw.fileName = baseFileName(gw.fileID, fmt.Sprintf("%d-0-0", gw.index), instant)
 	rel := joinKey(gw.partition, gw.fileName)
-
-	cols := make([][]arrow.Array, len(w.sc.Fields()))
-	var releases []func()
+	spec := baseFileSpec{avroSchema: w.avroMeta, codec: mustCodec(w.opts.Compression), rowGroupRows: w.opts.RowGroupRows}
+	out, err := newBaseFileWriter(ctx, w.st, rel, w.sc, spec)
+	if err != nil {
+		return err
+	}
+	published := false
 	defer func() {
-		for _, r := range releases {
-			r()
+		if !published {
+			out.abort()
 		}
 	}()
-	var kept int64
-	keys := make([]string, 0)
+	keys := newKeySummary(gw.expectedRecords(), !w.opts.NoBloomFilter)
 	if gw.prev != nil {
-		old, err := readBaseFile(ctx, w.st, gw.prev.path(gw.prev.latest()), w.mem)
-		if err != nil {
+		if err := w.copyPrevious(ctx, gw, out, keys); err != nil {
 			return err
 		}
-		releases = append(releases, old.Release)
-		keyIdx := old.Schema().FieldIndices(FieldRecordKey)
-		if len(keyIdx) != 1 {
-			return fmt.Errorf("base file %s has no %s column", gw.prev.latest().name, FieldRecordKey)
-		}
-		// Runs of rows to keep, in global row numbers.
-		var runs [][2]int64
-		var row int64
-		for _, ch := range old.Column(keyIdx[0]).Data().Chunks() {
-			sa, ok := ch.(*array.String)
-			if !ok {
-				return fmt.Errorf("base file %s: %s is %s, not a string", gw.prev.latest().name, FieldRecordKey, ch.DataType())
-			}
-			for i := 0; i < sa.Len(); i, row = i+1, row+1 {
-				k := sa.Value(i)
-				if gw.drop[k] {
-					continue
-				}
-				keys = append(keys, k)
-				if n := len(runs); n > 0 && runs[n-1][1] == row {
-					runs[n-1][1] = row + 1
-				} else {
-					runs = append(runs, [2]int64{row, row + 1})
-				}
-			}
-		}
-		kept = int64(len(keys))
-		for fi, f := range w.sc.Fields() {
-			if f.Name == FieldFileName {
-				b := array.NewStringBuilder(w.mem)
-				b.Reserve(int(kept))
-				for i := int64(0); i < kept; i++ {
-					b.Append(gw.fileName)
-				}
-				a := b.NewArray()
-				b.Release()
-				releases = append(releases, a.Release)
-				cols[fi] = append(cols[fi], a)
-				continue
-			}
-			var src *arrow.Chunked
-			if idx := old.Schema().FieldIndices(f.Name); len(idx) == 1 {
-				src = old.Column(idx[0]).Data()
-			}
-			conformed, err := conformColumn(w.mem, src, f.Type, int(old.NumRows()))
-			if err != nil {
-				return fmt.Errorf("reading column %q of %s: %w", f.Name, gw.prev.latest().name, err)
-			}
-			releases = append(releases, conformed.Release)
-			for _, r := range runs {
-				sl := array.NewChunkedSlice(conformed, r[0], r[1])
-				releases = append(releases, sl.Release)
-				cols[fi] = append(cols[fi], sl.Chunks()...)
-			}
-		}
 	}
+	kept := keys.n
 	fresh := make([]newRow, 0, len(gw.updates)+len(gw.inserts))
 	fresh = append(fresh, gw.updates...)
 	fresh = append(fresh, gw.inserts...)
 	for i := range fresh {
 		fresh[i].seqno = fmt.Sprintf("%s_%d_%d", instant, gw.index, i)
-		keys = append(keys, fresh[i].key)
+		keys.add(fresh[i].key)
 	}
 	if len(fresh) > 0 {
 		arrs, err := buildRecords(w.mem, w.sc, w.tbl, fresh, instant, gw.fileName)
 		if err != nil {
 			return err
 		}
-		for fi, a := range arrs {
-			releases = append(releases, a.Release)
-			cols[fi] = append(cols[fi], a)
+		rec := array.NewRecordBatch(w.sc, arrs, int64(len(fresh)))
+		for _, a := range arrs {
+			a.Release()
+		}
+		tbl := array.NewTableFromRecords(w.sc, []arrow.RecordBatch{rec})
+		rec.Release()
+		err = out.writeTable(tbl)
+		tbl.Release()
+		if err != nil {
+			return err
 		}
 	}
-	total := kept + int64(len(fresh))
-	columns := make([]arrow.Column, len(cols))
-	for fi, f := range w.sc.Fields() {
-		ch := arrow.NewChunked(f.Type, cols[fi])
-		columns[fi] = *arrow.NewColumn(f, ch)
-		ch.Release()
-	}
-	tbl := array.NewTable(w.sc, columns, total)
-	releases = append(releases, tbl.Release)
-	for i := range columns {
-		columns[i].Release()
-	}
-	spec := baseFileSpec{avroSchema: w.avroMeta, codec: mustCodec(w.opts.Compression), rowGroupRows: w.opts.RowGroupRows}
-	if len(keys) > 0 {
-		spec.minKey, spec.maxKey = keys[0], keys[0]
-		for _, k := range keys[1:] {
-			spec.minKey, spec.maxKey = min(spec.minKey, k), max(spec.maxKey, k)
+	if keys.n > 0 {
+		spec.minKey, spec.maxKey = keys.min, keys.max
+		if keys.bloom != nil {
+			spec.bloom, spec.bloomType = keys.bloom.serialize(), bloomTypeSimple
 		}
-		spec.bloom, spec.bloomType = bloomFilterFor(keys)
 	}
-	size, err := writeBaseFile(ctx, w.st, rel, tbl, spec)
+	published = true // close publishes or discards by itself
+	size, err := out.close(spec)
 	if err != nil {
 		return err
 	}
@@ -439,14 +423,164 @@ func (w *Writer) writeGroup(ctx context.Context, instant string, gw *groupWrite)
 	if gw.prev != nil {
 		rs = &RuntimeStats{TotalUpsertTime: elapsed}
 	}
+	total := kept + int64(len(fresh))
 	p, part := rel, gw.partition
 	gw.stat = WriteStat{
 		FileID: gw.fileID, Path: &p, PrevCommit: prev, NumWrites: total, NumDeletes: gw.deletes,
 		NumUpdateWrites: int64(len(gw.updates)), NumInserts: int64(len(gw.inserts)), TotalWriteBytes: size,
 		PartitionPath: &part, FileSizeInBytes: size, RuntimeStats: rs,
 	}
-	gw.keys = keys
 	return nil
+}
+
+// copyPrevious streams the kept rows of the group's latest base file into
+// out, one row group at a time, and adds their keys to keys.
+func (w *Writer) copyPrevious(ctx context.Context, gw *groupWrite, out *baseFileWriter, keys *keySummary) error {
+	prevPath := gw.prev.path(gw.prev.latest())
+	r, err := openBaseFile(ctx, w.st, prevPath, w.mem)
+	if err != nil {
+		return err
+	}
+	defer r.close()
+	for rg := 0; rg < r.numRowGroups(); rg++ {
+		old, err := r.rowGroup(ctx, rg)
+		if err != nil {
+			return fmt.Errorf("reading row group %d of %s: %w", rg, prevPath, err)
+		}
+		kept, err := w.keptRows(old, gw, keys)
+		keys.own() // the keys came from old's buffers
+		old.Release()
+		if err != nil {
+			return fmt.Errorf("rewriting %s: %w", prevPath, err)
+		}
+		if kept == nil {
+			continue
+		}
+		err = out.writeTable(kept)
+		kept.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// keptRows returns the rows of old whose keys the commit does not drop, in
+// the writer's schema and with the new file name; nil when none is kept.
+func (w *Writer) keptRows(old arrow.Table, gw *groupWrite, keys *keySummary) (arrow.Table, error) {
+	keyIdx := old.Schema().FieldIndices(FieldRecordKey)
+	if len(keyIdx) != 1 {
+		return nil, fmt.Errorf("no %s column", FieldRecordKey)
+	}
+	var runs [][2]int64 // rows to keep, [from, to)
+	var row, kept int64
+	for _, ch := range old.Column(keyIdx[0]).Data().Chunks() {
+		sa, ok := ch.(*array.String)
+		if !ok {
+			return nil, fmt.Errorf("%s is %s, not a string", FieldRecordKey, ch.DataType())
+		}
+		for i := 0; i < sa.Len(); i, row = i+1, row+1 {
+			k := sa.Value(i)
+			if gw.drop[k] {
+				continue
+			}
+			keys.add(k)
+			kept++
+			if n := len(runs); n > 0 && runs[n-1][1] == row {
+				runs[n-1][1] = row + 1
+			} else {
+				runs = append(runs, [2]int64{row, row + 1})
+			}
+		}
+	}
+	if kept == 0 {
+		return nil, nil
+	}
+	columns := make([]arrow.Column, len(w.sc.Fields()))
+	defer func() {
+		for i := range columns {
+			columns[i].Release()
+		}
+	}()
+	for fi, f := range w.sc.Fields() {
+		var chunks []arrow.Array
+		if f.Name == FieldFileName {
+			b := array.NewStringBuilder(w.mem)
+			b.Reserve(int(kept))
+			for range kept {
+				b.Append(gw.fileName)
+			}
+			a := b.NewArray()
+			b.Release()
+			defer a.Release()
+			chunks = []arrow.Array{a}
+		} else {
+			var src *arrow.Chunked
+			if idx := old.Schema().FieldIndices(f.Name); len(idx) == 1 {
+				src = old.Column(idx[0]).Data()
+			}
+			conformed, err := conformColumn(w.mem, src, f.Type, int(old.NumRows()))
+			if err != nil {
+				return nil, fmt.Errorf("column %q: %w", f.Name, err)
+			}
+			defer conformed.Release()
+			for _, r := range runs {
+				sl := array.NewChunkedSlice(conformed, r[0], r[1])
+				defer sl.Release()
+				chunks = append(chunks, sl.Chunks()...)
+			}
+		}
+		ch := arrow.NewChunked(f.Type, chunks)
+		columns[fi] = *arrow.NewColumn(f, ch)
+		ch.Release()
+	}
+	return array.NewTable(w.sc, columns, kept), nil
+}
+
+// expectedRecords bounds the records of the group's new version (to size
+// its bloom filter).
+func (gw *groupWrite) expectedRecords() int64 {
+	n := int64(len(gw.updates) + len(gw.inserts))
+	if gw.prev != nil {
+		n += gw.prev.records
+	}
+	return n
+}
+
+// keySummary accumulates what a base file's footer says about its record
+// keys without keeping them: count, min, max and the bloom filter.
+type keySummary struct {
+	n        int64
+	min, max string
+	bloom    *bloomFilter
+}
+
+func newKeySummary(expected int64, withBloom bool) *keySummary {
+	s := &keySummary{}
+	if withBloom {
+		s.bloom = newBloomFilter(int(min(expected, 1<<31-1)))
+	}
+	return s
+}
+
+// add counts a key. The key may point into an Arrow buffer; call own
+// before that buffer is released.
+func (s *keySummary) add(k string) {
+	if s.n == 0 || k < s.min {
+		s.min = k
+	}
+	if s.n == 0 || k > s.max {
+		s.max = k
+	}
+	s.n++
+	if s.bloom != nil {
+		s.bloom.add(k)
+	}
+}
+
+// own copies min and max so they no longer share memory with a buffer.
+func (s *keySummary) own() {
+	s.min, s.max = strings.Clone(s.min), strings.Clone(s.max)
 }
 
 func mustCodec(name string) compress.Compression {

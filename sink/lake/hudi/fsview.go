@@ -68,11 +68,23 @@ func listTable(ctx context.Context, st *storage) (*tableListing, error) {
 	return l, nil
 }
 
-// buildFileGroups groups the base files of completed instants.
-func buildFileGroups(l *tableListing, completed map[string]bool) map[string]*fileGroup {
+// buildFileGroups groups the committed base files: those of completed
+// instants and those older than the active timeline (their instants were
+// archived; Hudi's readers treat them as committed the same way).
+func buildFileGroups(l *tableListing, tl timeline) map[string]*fileGroup {
+	completed := map[string]bool{}
+	commits := tl.completedCommits()
+	for _, in := range commits {
+		completed[in.Time] = true
+	}
+	start := ""
+	if len(tl) > 0 {
+		start = tl[0].Time
+	}
+	committed := func(instant string) bool { return completed[instant] || instant < start }
 	groups := map[string]*fileGroup{}
 	for instant, objs := range l.baseFiles {
-		if !completed[instant] {
+		if !committed(instant) {
 			continue
 		}
 		for _, o := range objs {

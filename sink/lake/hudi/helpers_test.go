@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/parquet/file"
+
 	"github.com/binlake/binlake/schema"
 )
 
@@ -176,4 +178,19 @@ func openTestWriter(t *testing.T, dir string, opts Options) *Writer {
 		t.Fatalf("opening writer: %v", err)
 	}
 	return w
+}
+
+// footerValue returns a key-value entry of a Parquet file's footer.
+func footerValue(t *testing.T, data []byte, key string) string {
+	t.Helper()
+	pf, err := file.NewParquetReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	v := pf.MetaData().KeyValueMetadata().FindValue(key)
+	if v == nil {
+		t.Fatalf("footer has no %s", key)
+	}
+	return *v
 }

@@ -1,7 +1,6 @@
 package hudi
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -67,14 +66,6 @@ func (s *storage) read(ctx context.Context, rel string) ([]byte, error) {
 	return b, nil
 }
 
-func (s *storage) exists(ctx context.Context, rel string) (bool, error) {
-	ok, err := s.bucket.Exists(ctx, s.key(rel))
-	if err != nil {
-		return false, fmt.Errorf("checking %s: %w", rel, err)
-	}
-	return ok, nil
-}
-
 // write publishes data under rel atomically: readers see the whole object or
 // none of it (fileblob renames a temporary file, object stores publish on
 // close).
@@ -85,17 +76,17 @@ func (s *storage) write(ctx context.Context, rel string, data []byte) error {
 	return nil
 }
 
-// writeNew is write that fails when the object already exists (on drivers
-// that support the precondition; others behave like write).
+// writeNew is write that fails when the object already exists: the
+// precondition is checked by the store (fileblob, S3 If-None-Match), so two
+// writers cannot both publish the same instant.
 func (s *storage) writeNew(ctx context.Context, rel string, data []byte) error {
-	ok, err := s.exists(ctx, rel)
-	if err != nil {
-		return err
+	if err := s.bucket.WriteAll(ctx, s.key(rel), data, &blob.WriterOptions{IfNotExist: true}); err != nil {
+		if gcerrors.Code(err) == gcerrors.FailedPrecondition {
+			return fmt.Errorf("writing %s: the object already exists (another writer?): %w", rel, err)
+		}
+		return fmt.Errorf("writing %s: %w", rel, err)
 	}
-	if ok {
-		return fmt.Errorf("writing %s: the object already exists", rel)
-	}
-	return s.write(ctx, rel, data)
+	return nil
 }
 
 func (s *storage) delete(ctx context.Context, rel string) error {
@@ -169,7 +160,7 @@ func (r *rangeReader) ReadAt(p []byte, off int64) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("opening range of %s: %w", r.key, err)
 	}
-	defer rd.Close()
+	defer func() { _ = rd.Close() }() // read-only: nothing to lose on close
 	got, err := io.ReadFull(rd, p[:n])
 	if err != nil {
 		return got, fmt.Errorf("reading range of %s: %w", r.key, err)
@@ -195,16 +186,6 @@ func (r *rangeReader) Seek(offset int64, whence int) (int64, error) {
 	}
 	r.pos = offset
 	return offset, nil
-}
-
-// readAllAt reads a whole object into memory and returns a reader over it;
-// cheaper than range reads when every column is needed.
-func (s *storage) readAllAt(ctx context.Context, rel string) (*bytes.Reader, error) {
-	b, err := s.read(ctx, rel)
-	if err != nil {
-		return nil, err
-	}
-	return bytes.NewReader(b), nil
 }
 
 // joinKey joins relative key parts with "/" (partition "" is the base path).

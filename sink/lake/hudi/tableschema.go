@@ -85,9 +85,10 @@ func arrowType(c schema.Column) (arrow.DataType, error) {
 		return arrow.FixedWidthTypes.Date32, nil
 	case schema.KindTime:
 		return arrow.FixedWidthTypes.Time64us, nil
-	case schema.KindTimestamp:
-		return &arrow.TimestampType{Unit: arrow.Microsecond}, nil
-	case schema.KindTimestampTZ:
+	case schema.KindTimestamp, schema.KindTimestampTZ:
+		// Wall-clock DATETIMEs are stored like instants (their micros as if
+		// UTC): Hudi's Spark writer writes timestamp-micros for both, and
+		// hudi-rs cannot read local-timestamp-micros.
 		return &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}, nil
 	}
 	return nil, fmt.Errorf("column %q: kind %s has no Hudi mapping", c.Name, c.Kind)
@@ -121,9 +122,7 @@ func avroType(c schema.Column, recordFullName string) any {
 		return map[string]any{"type": "int", "logicalType": "date"}
 	case schema.KindTime:
 		return map[string]any{"type": "long", "logicalType": "time-micros"}
-	case schema.KindTimestamp:
-		return map[string]any{"type": "long", "logicalType": "local-timestamp-micros"}
-	case schema.KindTimestampTZ:
+	case schema.KindTimestamp, schema.KindTimestampTZ:
 		return map[string]any{"type": "long", "logicalType": "timestamp-micros"}
 	}
 	return "null"

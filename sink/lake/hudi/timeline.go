@@ -118,6 +118,17 @@ func (tl timeline) pendingCommits() []Instant {
 	return out
 }
 
+// without returns the timeline without the instant at time t.
+func (tl timeline) without(t string) timeline {
+	out := make(timeline, 0, len(tl))
+	for _, in := range tl {
+		if in.Time != t {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
 // lastTime is the newest instant time of any action and state ("" if none).
 func (tl timeline) lastTime() string {
 	if len(tl) == 0 {

@@ -35,8 +35,9 @@ const (
 	DefaultMaxFileBytes       = 120 << 20 // hoodie.parquet.max.file.size
 	DefaultSmallFileBytes     = 100 << 20 // hoodie.parquet.small.file.limit
 	DefaultRetainFileVersions = 2         // hoodie.cleaner.fileversions.retained
-	DefaultRowGroupRows       = 1 << 20
-	defaultRecordBytes        = 1024 // hoodie.copyonwrite.record.size.estimate
+	DefaultKeepCommits        = 30        // hoodie.keep.max.commits
+	DefaultRowGroupRows       = 128 << 10 // bounds the memory of a rewrite
+	defaultRecordBytes        = 1024      // hoodie.copyonwrite.record.size.estimate
 )
 
 // Options configure a Writer. Bucket, Table and (for a new table) the key
@@ -60,11 +61,21 @@ type Options struct {
 	// (hoodie.parquet.small.file.limit).
 	MaxFileBytes   int64
 	SmallFileBytes int64
+	// KeepCommits is how many completed commits stay in the active
+	// timeline (hoodie.keep.max.commits); older instant files are removed
+	// so the timeline does not grow without bound. Their base files stay
+	// readable: Hudi readers treat files older than the active timeline as
+	// committed. The archived timeline (.hoodie/archived) is not written.
+	KeepCommits int
 	// RetainFileVersions is how many versions of each file group the
 	// cleaner keeps (KEEP_LATEST_FILE_VERSIONS); older ones are deleted.
 	RetainFileVersions int
 	// Compression of base files: snappy (default), zstd, gzip or none.
 	Compression string
+	// NoBloomFilter leaves the record-key bloom filter out of base-file
+	// footers. Readers do not need it; Hudi's Java writers with the bloom
+	// index (their default) do, if they ever write to the table.
+	NoBloomFilter bool
 	// RowGroupRows caps the rows of one Parquet row group.
 	RowGroupRows int64
 	// Allocator for Arrow buffers (default: the Go allocator).
@@ -120,6 +131,7 @@ type Writer struct {
 	index       map[string]*fileGroup // record key -> file group
 	partitions  map[string]bool
 	lastTime    string
+	commits     []Instant // completed commits in the active timeline
 	recordBytes int64
 	last        *Committed
 	needRecover bool
@@ -154,6 +166,9 @@ func Open(ctx context.Context, opts Options) (*Writer, error) {
 	}
 	if opts.RetainFileVersions <= 0 {
 		opts.RetainFileVersions = DefaultRetainFileVersions
+	}
+	if opts.KeepCommits <= 0 {
+		opts.KeepCommits = DefaultKeepCommits
 	}
 	if opts.RowGroupRows <= 0 {
 		opts.RowGroupRows = DefaultRowGroupRows
@@ -271,7 +286,7 @@ func (w *Writer) setSchema(t *schema.Table) error {
 // recover brings the in-memory view in line with storage: it rolls back
 // pending commits, removes temporary leftovers, rebuilds file groups and
 // the key index, and cleans surplus versions.
-func (w *Writer) recover(ctx context.Context) error {
+func (w *Writer) recover(ctx context.Context) (err error) {
 	tl, err := loadTimeline(ctx, w.st)
 	if err != nil {
 		return err
@@ -291,31 +306,34 @@ func (w *Writer) recover(ctx context.Context) error {
 		}
 		delete(listing.baseFiles, in.Time)
 	}
-	completed := map[string]bool{}
+	for _, in := range tl.pendingCommits() {
+		tl = tl.without(in.Time)
+	}
 	commits := tl.completedCommits()
+	completed := map[string]bool{}
 	for _, in := range commits {
 		completed[in.Time] = true
 	}
-	// Files of an instant that is neither completed nor pending and newer
-	// than every completed commit can only come from an interrupted write
-	// whose instant files are already gone: remove them.
-	lastDone := ""
-	if len(commits) > 0 {
-		lastDone = commits[len(commits)-1].Time
-	}
-	for instant, objs := range listing.baseFiles {
-		if !completed[instant] && instant > lastDone {
-			for _, o := range objs {
-				if err := w.st.delete(ctx, o.Key); err != nil {
-					return err
+	// Base files of an instant inside the active timeline that did not
+	// complete are not committed (a rollback interrupted between its data
+	// and instant files leaves none, but be safe): remove them, so trimming
+	// the timeline later cannot make them look committed.
+	if len(tl) > 0 {
+		for instant, objs := range listing.baseFiles {
+			if !completed[instant] && instant >= tl[0].Time {
+				for _, o := range objs {
+					if err := w.st.delete(ctx, o.Key); err != nil {
+						return err
+					}
 				}
+				delete(listing.baseFiles, instant)
 			}
-			delete(listing.baseFiles, instant)
 		}
 	}
 	w.lastTime = tl.lastTime()
 	w.partitions = listing.partitions
-	w.groups = buildFileGroups(listing, completed)
+	w.groups = buildFileGroups(listing, tl)
+	w.commits = commits
 	w.index = make(map[string]*fileGroup)
 	w.recordBytes = defaultRecordBytes
 	var totalBytes, totalRows int64
@@ -342,6 +360,11 @@ func (w *Writer) recover(ctx context.Context) error {
 		return err
 	}
 	w.last = nil
+	defer func() {
+		if err == nil {
+			err = w.trimTimeline(ctx)
+		}
+	}()
 	for i := len(commits) - 1; i >= 0; i-- {
 		cm, err := readCommitMetadata(ctx, w.st, commits[i])
 		if err != nil {
@@ -403,6 +426,28 @@ func (w *Writer) rollback(ctx context.Context, in Instant, files []object) error
 		if err := w.st.delete(ctx, metaFolder+"/"+f); err != nil {
 			return fmt.Errorf("rolling back instant %s: %w", in.Time, err)
 		}
+	}
+	return nil
+}
+
+// trimTimeline removes the instant files of the oldest completed commits
+// beyond KeepCommits. Requested and inflight files go first, the .commit
+// last, so an interrupted trim never makes a completed commit look pending
+// (which would roll it back). The latest commit carrying binlake metadata
+// is always kept.
+func (w *Writer) trimTimeline(ctx context.Context) error {
+	for len(w.commits) > w.opts.KeepCommits {
+		in := w.commits[0]
+		if w.last != nil && in.Time >= w.last.Instant {
+			return nil
+		}
+		for _, st := range []string{stateRequested, stateInflight, stateCompleted} {
+			f := Instant{Time: in.Time, Action: in.Action, State: st}.fileName()
+			if err := w.st.delete(ctx, metaFolder+"/"+f); err != nil {
+				return fmt.Errorf("archiving instant %s: %w", in.Time, err)
+			}
+		}
+		w.commits = w.commits[1:]
 	}
 	return nil
 }

@@ -107,10 +107,12 @@ func TestWriterReadByHudiRS(t *testing.T) {
 		name      string
 		partition string
 		hive      bool
+		rowGroup  int64
 	}{
-		{"unpartitioned", "", false},
-		{"partitioned", "region", false},
-		{"hive-style", "region", true},
+		{"unpartitioned", "", false, 0},
+		{"partitioned", "region", false, 0},
+		{"hive-style", "region", true, 0},
+		{"small row groups", "", false, 16}, // rewrites stream many row groups
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -118,7 +120,8 @@ func TestWriterReadByHudiRS(t *testing.T) {
 			dir := t.TempDir()
 			tbl := ordersTable()
 			opts := Options{Table: tbl, PartitionField: tc.partition, HiveStylePartitioning: tc.hive,
-				MaxFileBytes: 8 << 10, SmallFileBytes: 6 << 10} // small files: several file groups
+				MaxFileBytes: 8 << 10, SmallFileBytes: 6 << 10, // small files: several file groups
+				RowGroupRows: tc.rowGroup}
 			w := openTestWriter(t, dir, opts)
 			kg := w.keys
 			m := model{}
@@ -221,16 +224,23 @@ func TestWriterReadByHudiRS(t *testing.T) {
 	}
 }
 
-// pendingInstantFiles lists the requested and inflight commit files.
+// pendingInstantFiles lists the requested and inflight files of instants
+// that have no completed file.
 func pendingInstantFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	ents, err := os.ReadDir(filepath.Join(dir, ".hoodie"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	done := map[string]bool{}
+	for _, e := range ents {
+		if in, ok := parseInstantFile(e.Name()); ok && in.State == stateCompleted {
+			done[in.Time] = true
+		}
+	}
 	var out []string
 	for _, e := range ents {
-		if in, ok := parseInstantFile(e.Name()); ok && in.State != stateCompleted {
+		if in, ok := parseInstantFile(e.Name()); ok && in.State != stateCompleted && !done[in.Time] {
 			out = append(out, e.Name())
 		}
 	}
@@ -254,4 +264,122 @@ func filesOfInstant(t *testing.T, dir, instant string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestRecoverLeftovers covers what a crash can leave besides an inflight
+// commit: a requested-only instant with a base file, temporary files of
+// interrupted atomic writes, and surplus old versions.
+func TestRecoverLeftovers(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	tbl := ordersTable()
+	opts := Options{Table: tbl, RetainFileVersions: 3}
+	w := openTestWriter(t, dir, opts)
+	m := model{}
+	for c := 1; c <= 3; c++ {
+		if _, err := w.Commit(ctx, tbl, upserts(ids(1, 20), c, m, w.keys), meta(c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, err := SnapshotFiles(ctx, w.opts.Bucket, "")
+	if err != nil || len(files) != 1 {
+		t.Fatalf("snapshot files %v, %v", files, err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, files[0].Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pending = "29990101000000000"
+	leftovers := []string{
+		filepath.Join(".hoodie", pending+".commit.requested"),
+		baseFileName(files[0].FileID, "0-0-0", pending),
+		"x.parquet.18f2a3b4c5d6e7f8.tmp",
+		filepath.Join(".hoodie", "1234.commit.18f2a3b4c5d6e7f9.tmp"),
+	}
+	for i, l := range leftovers {
+		body := []byte{}
+		if i == 1 {
+			body = data
+		}
+		if err := os.WriteFile(filepath.Join(dir, l), body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A reader sees the last commit only.
+	files2, err := SnapshotFiles(ctx, w.opts.Bucket, "")
+	if err != nil || len(files2) != 1 || files2[0].Path != files[0].Path {
+		t.Errorf("snapshot with a pending instant: %v, %v", files2, err)
+	}
+	opts.RetainFileVersions = 1
+	w2 := openTestWriter(t, dir, opts)
+	for _, l := range leftovers {
+		if _, err := os.Stat(filepath.Join(dir, l)); !os.IsNotExist(err) {
+			t.Errorf("leftover %s survived reopening: %v", l, err)
+		}
+	}
+	if n := filesOfInstant(t, dir, files[0].Instant); n != 1 {
+		t.Errorf("latest version removed? %d files of %s", n, files[0].Instant)
+	}
+	var parquet int
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if strings.HasSuffix(p, ".parquet") {
+			parquet++
+		}
+		return err
+	})
+	if parquet != 1 {
+		t.Errorf("%d base files after reopening with RetainFileVersions=1, want 1", parquet)
+	}
+	if len(w2.index) != 19 {
+		t.Errorf("rebuilt index has %d keys, want 19", len(w2.index))
+	}
+	assertMatches(t, readWithHudiRS(t, dir), tbl, w2.keys, m)
+}
+
+// TestTimelineTrim checks that only KeepCommits completed commits stay in
+// the active timeline, and that files of trimmed instants stay readable
+// (by hudi-rs and by a reopened writer's index).
+func TestTimelineTrim(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	tbl := ordersTable()
+	opts := Options{Table: tbl, PartitionField: "region", KeepCommits: 3}
+	w := openTestWriter(t, dir, opts)
+	m := model{}
+	// Commit 1 writes all three partitions; later commits touch "us" only
+	// (ids 1 mod 3), so the "eu" and "ap" files keep commit 1's instant.
+	if _, err := w.Commit(ctx, tbl, upserts(ids(1, 31), 1, m, w.keys), meta(1)); err != nil {
+		t.Fatal(err)
+	}
+	for c := 2; c <= 6; c++ {
+		if _, err := w.Commit(ctx, tbl, upserts([]int64{1, 4, 7}, c, m, w.keys), meta(c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ents, err := os.ReadDir(filepath.Join(dir, ".hoodie"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var instantFiles int
+	for _, e := range ents {
+		if _, ok := parseInstantFile(e.Name()); ok {
+			instantFiles++
+		}
+	}
+	if instantFiles != 9 {
+		t.Errorf("%d instant files, want 3 commits x 3 files", instantFiles)
+	}
+	res := readWithHudiRS(t, dir)
+	if len(res.Commits) != 3 {
+		t.Errorf("hudi-rs sees %d commits, want 3", len(res.Commits))
+	}
+	assertMatches(t, res, tbl, w.keys, m)
+	w2 := openTestWriter(t, dir, opts)
+	if len(w2.index) != 30 {
+		t.Errorf("index after reopening a trimmed timeline has %d keys, want 30", len(w2.index))
+	}
+	if _, err := w2.Commit(ctx, tbl, upserts([]int64{3, 6}, 9, m, w2.keys), meta(7)); err != nil {
+		t.Fatal(err)
+	}
+	assertMatches(t, readWithHudiRS(t, dir), tbl, w2.keys, m)
 }

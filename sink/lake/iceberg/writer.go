@@ -2,10 +2,8 @@ package iceberg
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strconv"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -315,9 +313,3 @@ func tableMode(tbl *table.Table, fallback lake.Mode) lake.Mode {
 	}
 	return fallback
 }
-
-// isConflict reports whether err is an optimistic-concurrency conflict.
-func isConflict(err error) bool { return errors.Is(err, table.ErrCommitFailed) }
-
-var _ = isConflict
-var _ = strconv.Itoa

@@ -1,0 +1,54 @@
+package lake
+
+import (
+	"fmt"
+
+	"github.com/binlake/binlake/schema"
+)
+
+// CheckRow verifies that a row image (nil is accepted) matches its table
+// version: one value per column, each nil or of its kind's Go type, and no
+// nil in a required column.
+func CheckRow(t *schema.Table, values []any) error {
+	if values == nil {
+		return nil
+	}
+	if len(values) != len(t.Columns) {
+		return fmt.Errorf("row has %d values for %d columns of %s", len(values), len(t.Columns), t.QualifiedName())
+	}
+	for i, v := range values {
+		c := &t.Columns[i]
+		if v == nil {
+			if !c.Optional {
+				return fmt.Errorf("column %q of %s is NOT NULL but the row has no value", c.Name, t.QualifiedName())
+			}
+			continue
+		}
+		ok := false
+		switch c.Kind {
+		case schema.KindBool:
+			_, ok = v.(bool)
+		case schema.KindInt32, schema.KindDate:
+			_, ok = v.(int32)
+		case schema.KindInt64, schema.KindTime, schema.KindDuration, schema.KindTimestamp, schema.KindTimestampTZ:
+			_, ok = v.(int64)
+		case schema.KindFloat32:
+			_, ok = v.(float32)
+		case schema.KindFloat64:
+			_, ok = v.(float64)
+		case schema.KindDecimal:
+			var d schema.Decimal
+			if d, ok = v.(schema.Decimal); ok && d.Unscaled == nil {
+				ok = false
+			}
+		case schema.KindString:
+			_, ok = v.(string)
+		case schema.KindBytes:
+			_, ok = v.([]byte)
+		}
+		if !ok {
+			return fmt.Errorf("column %q of %s (%s) holds a %T", c.Name, t.QualifiedName(), c.Kind, v)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+package mysql
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// checkpointFormat versions the persisted checkpoint.
+const checkpointFormat = 1
+
+// Checkpoint is the persisted source position of one task (ARCHITECTURE.md
+// 3.5). It describes a transaction (or snapshot chunk) boundary whose every
+// event the broker acknowledged.
+type Checkpoint struct {
+	Format int    `json:"format"`
+	Flavor string `json:"flavor"`
+	// File and Pos: the binlog position after the last complete transaction.
+	File string `json:"file"`
+	Pos  uint32 `json:"pos"`
+	// GTIDSet is the executed set at that point (MySQL "uuid:1-n,...",
+	// MariaDB "domain-server-seq,..."); empty when GTIDs are off.
+	GTIDSet string `json:"gtid_set,omitempty"`
+	// Sequence is the sequence of the last event before this point.
+	Sequence uint64 `json:"sequence"`
+	// Snapshot is the progress of a running snapshot (nil: none).
+	Snapshot *SnapshotProgress `json:"snapshot,omitempty"`
+	// Schemas is the schema history in use at this point.
+	Schemas json.RawMessage `json:"schemas"`
+	// SavedAt is when the checkpoint was written (informational).
+	SavedAt time.Time `json:"saved_at"`
+}
+
+// SnapshotProgress is the resumable state of a snapshot.
+type SnapshotProgress struct {
+	// Tables still to finish, in order; the first is in progress.
+	Tables []string `json:"tables"`
+	// After holds the primary key (as text) of the last row of the last
+	// emitted chunk of Tables[0]; nil when no chunk was emitted yet.
+	After [][]byte `json:"after,omitempty"`
+	// Rows counts rows emitted so far by this snapshot.
+	Rows int64 `json:"rows"`
+	// Total is the estimated row count of all snapshotted tables.
+	Total int64 `json:"total"`
+	// Done lists tables finished by this snapshot.
+	Done []string `json:"done,omitempty"`
+}
+
+func (p *SnapshotProgress) clone() *SnapshotProgress {
+	if p == nil {
+		return nil
+	}
+	cp := *p
+	cp.Tables = append([]string(nil), p.Tables...)
+	cp.Done = append([]string(nil), p.Done...)
+	cp.After = append([][]byte(nil), p.After...)
+	return &cp
+}
+
+func decodeCheckpoint(b []byte) (*Checkpoint, error) {
+	var c Checkpoint
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("decoding source checkpoint: %w", err)
+	}
+	if c.Format != checkpointFormat {
+		return nil, fmt.Errorf("decoding source checkpoint: unknown format %d", c.Format)
+	}
+	return &c, nil
+}
+
+// mark is a candidate checkpoint: the state right after the event with
+// sequence seq, at a transaction or chunk boundary.
+type mark struct {
+	seq  uint64
+	cp   Checkpoint
+	gset interface{ String() string } // formatted into cp.GTIDSet when written
+}
+
+// acker tracks broker acknowledgements (which arrive in any order) and the
+// boundary marks, and yields the newest mark whose every event is acked.
+type acker struct {
+	mu      sync.Mutex
+	contig  uint64              // every sequence <= contig is acknowledged
+	pending map[uint64]struct{} // acked sequences above contig
+	marks   []mark              // in sequence order
+	changed chan struct{}
+}
+
+func newAcker(start uint64) *acker {
+	return &acker{contig: start, pending: map[uint64]struct{}{}, changed: make(chan struct{}, 1)}
+}
+
+// addMark records a boundary after sequence seq. Marks with the same
+// sequence replace each other (transactions that emitted nothing).
+func (a *acker) addMark(m mark) {
+	a.mu.Lock()
+	if n := len(a.marks); n > 0 && a.marks[n-1].seq == m.seq {
+		a.marks[n-1] = m
+	} else {
+		a.marks = append(a.marks, m)
+	}
+	ready := m.seq <= a.contig
+	a.mu.Unlock()
+	if ready {
+		a.signal()
+	}
+}
+
+func (a *acker) signal() {
+	select {
+	case a.changed <- struct{}{}:
+	default:
+	}
+}
+
+// ack records acknowledged sequences.
+func (a *acker) ack(seqs []uint64) {
+	a.mu.Lock()
+	moved := false
+	for _, s := range seqs {
+		switch {
+		case s <= a.contig:
+		case s == a.contig+1:
+			a.contig++ // the common case: acks in order
+			moved = true
+		default:
+			a.pending[s] = struct{}{}
+		}
+	}
+	for {
+		if _, ok := a.pending[a.contig+1]; !ok {
+			break
+		}
+		delete(a.pending, a.contig+1)
+		a.contig++
+		moved = true
+	}
+	a.mu.Unlock()
+	if moved {
+		a.signal()
+	}
+}
+
+// take returns the newest mark whose events are all acknowledged and drops
+// the marks before it.
+func (a *acker) take() (mark, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	i := -1
+	for j := range a.marks {
+		if a.marks[j].seq > a.contig {
+			break
+		}
+		i = j
+	}
+	if i < 0 {
+		return mark{}, false
+	}
+	m := a.marks[i]
+	a.marks = append(a.marks[:0], a.marks[i+1:]...)
+	return m, true
+}
+
+// acked returns the contiguous acknowledged sequence.
+func (a *acker) acked() uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.contig
+}

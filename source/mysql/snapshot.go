@@ -1,0 +1,532 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/binlake/binlake/connect"
+	"github.com/binlake/binlake/internal/metrics"
+	"github.com/binlake/binlake/schema"
+	"github.com/binlake/binlake/source/mysql/decode"
+)
+
+// The snapshot is lock-free and chunked by primary key (DBLog / Flink CDC):
+// for each chunk a window is opened in the binlog reader, the chunk is read
+// with a plain SELECT, and the server's binlog position H is read after it.
+// The chunk's rows are emitted once the binlog reader has passed H, at a
+// transaction boundary, minus the rows whose key the reader saw change while
+// the window was open: for those the binlog already carries a state at least
+// as new. Every key's last event is therefore its state in the source.
+
+// window collects the keys of one table changed in the binlog while a chunk
+// of it is being read.
+type window struct {
+	table   string
+	keys    map[string]struct{}
+	invalid bool // the table's schema changed: read the chunk again
+}
+
+// chunkJob is one primary-key range of a table.
+type chunkJob struct {
+	idx    int
+	table  string // db.table
+	lo, hi [][]byte
+	final  bool
+}
+
+// chunkResult is a read chunk waiting for the binlog reader.
+type chunkResult struct {
+	job     chunkJob
+	tracked *schema.Table // tracked version the rows were decoded with
+	out     *schema.Table
+	rows    [][]any
+	high    binlogPos
+	win     *window
+}
+
+// snapshotRun is the running snapshot; its fields are guarded by Task.mu
+// unless noted.
+type snapshotRun struct {
+	t       *Task
+	prog    *SnapshotProgress
+	windows map[string][]*window
+	results map[int]*chunkResult
+	next    int
+	tokens  chan struct{} // bounds chunks read ahead (not guarded)
+	started time.Time
+	rows0   int64
+	done    bool
+	cancel  context.CancelFunc
+	errc    chan error
+}
+
+// progress returns a copy of the emitted progress (nil: no snapshot).
+func (s *snapshotRun) progress() *SnapshotProgress {
+	if s == nil || s.done {
+		return nil
+	}
+	return s.prog.clone()
+}
+
+// invalidate marks the open windows of a table whose schema changed.
+func (s *snapshotRun) invalidate(db, name string) {
+	if s == nil {
+		return
+	}
+	for _, w := range s.windows[db+"."+name] {
+		w.invalid = true
+	}
+}
+
+// touch records changed keys in the open windows of a table. Called by the
+// binlog reader with Task.mu held.
+func (t *Task) touch(tbl *schema.Table, out *schema.Table, before, after []any) {
+	s := t.snap
+	if s == nil || len(s.windows) == 0 {
+		return
+	}
+	ws := s.windows[tbl.QualifiedName()]
+	if len(ws) == 0 {
+		return
+	}
+	for _, img := range [][]any{before, after} {
+		if img == nil {
+			continue
+		}
+		k := connect.MessageKey(out, img)
+		for _, w := range ws {
+			w.keys[k] = struct{}{}
+		}
+	}
+}
+
+func (s *snapshotRun) openWindow(table string) *window {
+	w := &window{table: table, keys: map[string]struct{}{}}
+	s.windows[table] = append(s.windows[table], w)
+	return w
+}
+
+func (s *snapshotRun) closeWindow(w *window) {
+	ws := s.windows[w.table]
+	for i := range ws {
+		if ws[i] == w {
+			s.windows[w.table] = append(ws[:i], ws[i+1:]...)
+			break
+		}
+	}
+	if len(s.windows[w.table]) == 0 {
+		delete(s.windows, w.table)
+	}
+}
+
+// startSnapshot starts a snapshot with the given progress. Task.mu must not
+// be held.
+func (t *Task) startSnapshot(prog *SnapshotProgress) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &snapshotRun{
+		t: t, prog: prog, windows: map[string][]*window{}, results: map[int]*chunkResult{},
+		tokens: make(chan struct{}, 2*t.cfg.parallelism), started: time.Now(), rows0: prog.Rows,
+		cancel: cancel, errc: make(chan error, 1),
+	}
+	t.mu.Lock()
+	t.snap = s
+	t.mu.Unlock()
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		if err := s.run(ctx); err != nil && ctx.Err() == nil {
+			t.mu.Lock()
+			if t.streamErr == nil {
+				t.streamErr = fmt.Errorf("snapshotting: %w", err)
+			}
+			t.wake()
+			t.mu.Unlock()
+		}
+	}()
+}
+
+// run computes chunk boundaries table by table and reads chunks with up to
+// parallelism readers. Results are emitted in chunk order by the reader.
+func (s *snapshotRun) run(ctx context.Context) error {
+	t := s.t
+	jobs := make(chan chunkJob)
+	var wg sync.WaitGroup
+	errc := make(chan error, t.cfg.parallelism+1)
+	for i := 0; i < t.cfg.parallelism; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				if err := s.read(ctx, j); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	t.mu.Lock()
+	tablesToDo := append([]string(nil), s.prog.Tables...)
+	after := s.prog.After
+	t.mu.Unlock()
+	idx := 0
+	var err error
+outer:
+	for ti, table := range tablesToDo {
+		lo := [][]byte(nil)
+		if ti == 0 {
+			lo = after
+		}
+		for {
+			select {
+			case s.tokens <- struct{}{}:
+			case <-ctx.Done():
+				err = ctx.Err()
+				break outer
+			case err = <-errc:
+				break outer
+			}
+			hi, bErr := s.boundary(ctx, table, lo)
+			if bErr != nil {
+				err = bErr
+				break outer
+			}
+			job := chunkJob{idx: idx, table: table, lo: lo, hi: hi, final: hi == nil}
+			idx++
+			select {
+			case jobs <- job:
+			case <-ctx.Done():
+				err = ctx.Err()
+				break outer
+			case err = <-errc:
+				break outer
+			}
+			if hi == nil {
+				break
+			}
+			lo = hi
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if err == nil {
+		select {
+		case err = <-errc:
+		default:
+		}
+	}
+	return err
+}
+
+// keyInfo returns the table's current tracked and emitted versions and its
+// key column names.
+func (s *snapshotRun) keyInfo(table string) (*schema.Table, *schema.Table, []string, error) {
+	t := s.t
+	db, name, _ := strings.Cut(table, ".")
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tracked := t.tracker.Get(db, name)
+	if tracked == nil {
+		return nil, nil, nil, fmt.Errorf("table %s is not tracked", table)
+	}
+	out := t.emitted(tracked)
+	var pk []string
+	for _, i := range tracked.PrimaryKey {
+		pk = append(pk, tracked.Columns[i].Name)
+	}
+	return tracked, out, pk, nil
+}
+
+func tableSQL(table string) string {
+	db, name, _ := strings.Cut(table, ".")
+	return quoteIdent(db) + "." + quoteIdent(name)
+}
+
+// keyCond returns the key comparison "(k1,k2) op (v1,v2)" for op ">" or
+// "<=", expanded to "k1 > v1 OR (k1 = v1 AND k2 > v2)" because MySQL does
+// not use an index range for row-constructor inequalities.
+func keyCond(pk []string, op string, vals [][]byte) (string, []any) {
+	last, strict := op, op
+	if op == "<=" {
+		strict = "<"
+	}
+	var ors []string
+	var args []any
+	for i := range pk {
+		var ands []string
+		for j := 0; j < i; j++ {
+			ands = append(ands, quoteIdent(pk[j])+" = ?")
+			args = append(args, string(vals[j]))
+		}
+		o := strict
+		if i == len(pk)-1 {
+			o = last
+		}
+		ands = append(ands, quoteIdent(pk[i])+" "+o+" ?")
+		args = append(args, string(vals[i]))
+		ors = append(ors, "("+strings.Join(ands, " AND ")+")")
+	}
+	return "(" + strings.Join(ors, " OR ") + ")", args
+}
+
+// boundary returns the key of the last row of the chunk starting after lo,
+// or nil when that chunk reaches the end of the table.
+func (s *snapshotRun) boundary(ctx context.Context, table string, lo [][]byte) ([][]byte, error) {
+	_, _, pk, err := s.keyInfo(table)
+	if err != nil {
+		return nil, err
+	}
+	if len(pk) == 0 {
+		return nil, nil // one chunk: tables without a key cannot be split
+	}
+	qpk := make([]string, len(pk))
+	for i, k := range pk {
+		qpk[i] = quoteIdent(k)
+	}
+	q := "SELECT " + strings.Join(qpk, ",") + " FROM " + tableSQL(table)
+	var args []any
+	if lo != nil {
+		c, a := keyCond(pk, ">", lo)
+		q += " WHERE " + c
+		args = a
+	}
+	q += " ORDER BY " + strings.Join(qpk, ",") + " LIMIT 1 OFFSET " + strconv.Itoa(s.t.cfg.chunkSize-1)
+	rows, err := s.t.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, classify(err, "finding chunk boundary of "+table)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return nil, rows.Err()
+	}
+	raw := make([]sql.RawBytes, len(pk))
+	ptrs := make([]any, len(pk))
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		return nil, fmt.Errorf("finding chunk boundary of %s: %w", table, err)
+	}
+	out := make([][]byte, len(pk))
+	for i := range raw {
+		out[i] = append([]byte{}, raw[i]...)
+	}
+	return out, rows.Err()
+}
+
+// read reads one chunk inside a window and hands it to the binlog reader.
+func (s *snapshotRun) read(ctx context.Context, j chunkJob) error {
+	t := s.t
+	tracked, out, pk, err := s.keyInfo(j.table)
+	if err != nil {
+		return err
+	}
+	codecs := make([]*decode.Codec, len(out.Columns))
+	cols := make([]string, len(out.Columns))
+	for i, c := range out.Columns {
+		if codecs[i], err = decode.NewCodec(c); err != nil {
+			return fmt.Errorf("snapshotting %s: %w", j.table, err)
+		}
+		cols[i] = quoteIdent(c.Name)
+	}
+	q := "SELECT " + strings.Join(cols, ",") + " FROM " + tableSQL(j.table)
+	var conds []string
+	var args []any
+	if j.lo != nil {
+		c, a := keyCond(pk, ">", j.lo)
+		conds, args = append(conds, c), append(args, a...)
+	}
+	if j.hi != nil {
+		c, a := keyCond(pk, "<=", j.hi)
+		conds, args = append(conds, c), append(args, a...)
+	}
+	if len(conds) > 0 {
+		q += " WHERE " + strings.Join(conds, " AND ")
+	}
+	if len(pk) > 0 {
+		qpk := make([]string, len(pk))
+		for i, k := range pk {
+			qpk[i] = quoteIdent(k)
+		}
+		q += " ORDER BY " + strings.Join(qpk, ",")
+	}
+
+	t.mu.Lock()
+	win := s.openWindow(j.table)
+	t.mu.Unlock()
+
+	res := &chunkResult{job: j, tracked: tracked, out: out, win: win}
+	rows, err := t.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		t.mu.Lock()
+		s.closeWindow(win)
+		t.mu.Unlock()
+		return classify(err, "snapshotting "+j.table)
+	}
+	raw := make([]sql.RawBytes, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			rows.Close()
+			return fmt.Errorf("snapshotting %s: %w", j.table, err)
+		}
+		row := make([]any, len(raw))
+		for i := range raw {
+			if raw[i] == nil {
+				continue
+			}
+			v, err := codecs[i].Text(raw[i])
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("snapshotting %s column %s: %w", j.table, out.Columns[i].Name, err)
+			}
+			row[i] = v
+		}
+		res.rows = append(res.rows, row)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return classify(err, "snapshotting "+j.table)
+	}
+	if res.high, err = binlogStatus(ctx, t.db); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	s.results[j.idx] = res
+	t.emitReadyChunks()
+	t.mu.Unlock()
+	t.wake()
+	return nil
+}
+
+// emitReadyChunks emits, in order, the chunks whose high watermark the
+// binlog reader has passed. Task.mu must be held; the reader must be at a
+// transaction boundary.
+func (t *Task) emitReadyChunks() {
+	s := t.snap
+	if s == nil || s.done || t.st.inTx || t.emitting {
+		return
+	}
+	t.emitting = true
+	defer func() {
+		t.emitting = false
+		t.room.Broadcast()
+	}()
+	for {
+		r := s.results[s.next]
+		if r == nil || t.st.pos.less(r.high) {
+			return
+		}
+		delete(s.results, s.next)
+		s.closeWindow(r.win)
+		db, name, _ := strings.Cut(r.job.table, ".")
+		if cur := t.tracker.Get(db, name); r.win.invalid || cur != r.tracked {
+			if cur == nil {
+				// Dropped while being read: nothing left to snapshot.
+				r.rows = nil
+			} else {
+				// The schema changed under the chunk: read it again.
+				t.wg.Add(1)
+				go func(j chunkJob) {
+					defer t.wg.Done()
+					ctx, cancel := t.lifetimeCtx()
+					defer cancel()
+					if err := s.read(ctx, j); err != nil {
+						t.mu.Lock()
+						if t.streamErr == nil {
+							t.streamErr = fmt.Errorf("snapshotting: %w", err)
+						}
+						t.wake()
+						t.mu.Unlock()
+					}
+				}(r.job)
+				return
+			}
+		}
+		n := 0
+		now := time.Now().UnixMilli()
+		for _, row := range r.rows {
+			if len(r.out.PrimaryKey) > 0 {
+				if _, seen := r.win.keys[connect.MessageKey(r.out, row)]; seen {
+					continue
+				}
+			}
+			n++
+			t.st.seq++
+			if t.st.seq <= t.st.suppress {
+				continue
+			}
+			t.push(&connect.ChangeEvent{
+				Op: connect.OpRead, After: row, Schema: r.out,
+				Source: connect.SourceInfo{
+					Connector: t.tc.Connector, ServerID: t.info.serverID, File: r.high.File, Pos: uint64(r.high.Pos),
+					Database: db, Table: name, Snapshot: true, CommitTimeMs: now, Sequence: t.st.seq,
+				},
+				TsMs: now,
+			})
+		}
+		s.prog.Rows += int64(n)
+		if r.job.final {
+			s.prog.Done = append(s.prog.Done, r.job.table)
+			if len(s.prog.Tables) > 0 {
+				s.prog.Tables = s.prog.Tables[1:]
+			}
+			s.prog.After = nil
+		} else {
+			s.prog.After = r.job.hi
+		}
+		metrics.SourceSnapshotRows.WithLabelValues(t.tc.Connector, strconv.Itoa(t.tc.TaskID), r.job.table).Add(float64(n))
+		s.next++
+		select {
+		case <-s.tokens:
+		default:
+		}
+		if len(s.prog.Tables) == 0 {
+			s.done = true
+			t.snapDone = true
+			t.log.Info("snapshot finished", "rows", s.prog.Rows, "tables", len(s.prog.Done))
+			if t.cfg.snapshotMode == SnapshotInitialOnly {
+				t.streamOff = true
+			}
+		}
+		t.addMark()
+		t.status()
+		if s.done {
+			return
+		}
+	}
+}
+
+// status publishes snapshot progress. Task.mu must be held.
+func (t *Task) status() {
+	if t.tc.SetStatus == nil || t.snap == nil {
+		return
+	}
+	s := t.snap
+	el := time.Since(s.started).Seconds()
+	rate := 0.0
+	if el > 0 {
+		rate = float64(s.prog.Rows-s.rows0) / el
+	}
+	if s.done {
+		t.tc.SetStatus(fmt.Sprintf("snapshot done: %d tables, %d rows (%.0f rows/s); streaming", len(s.prog.Done), s.prog.Rows, rate))
+		return
+	}
+	cur := ""
+	if len(s.prog.Tables) > 0 {
+		cur = s.prog.Tables[0]
+	}
+	pct := ""
+	if s.prog.Total > 0 {
+		pct = fmt.Sprintf(" (~%.0f%%)", 100*float64(s.prog.Rows)/float64(s.prog.Total))
+	}
+	t.tc.SetStatus(fmt.Sprintf("snapshot: %d/%d tables done, at %s, %d rows%s, %.0f rows/s",
+		len(s.prog.Done), len(s.prog.Done)+len(s.prog.Tables), cur, s.prog.Rows, pct, rate))
+}
