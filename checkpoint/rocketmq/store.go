@@ -80,6 +80,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Settle <= 0 {
 		cfg.Settle = DefaultSettle
 	}
+	// An existing topic keeps its queue count: changing it would move keys
+	// to other queues.
+	existing, err := mq.TopicConfigs(ctx, cfg.NamesrvAddr, cfg.Topic)
+	if err != nil {
+		return nil, fmt.Errorf("opening checkpoint topic %s: %w", cfg.Topic, err)
+	}
+	for _, tc := range existing {
+		cfg.Queues = tc.WriteQueueNums
+	}
 	if err := mq.CreateTopic(ctx, cfg.NamesrvAddr, cfg.Topic, cfg.Queues, map[string]string{"cleanup.policy": "COMPACTION"}); err != nil {
 		return nil, fmt.Errorf("opening checkpoint topic %s: %w", cfg.Topic, err)
 	}
@@ -114,7 +123,7 @@ func load(ctx context.Context, cfg Config) (map[string][]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading checkpoint topic %s: %w", cfg.Topic, err)
 	}
-	data := make(map[string][]byte)
+	st := newReplay()
 	next := make(map[connect.QueueID]int64, len(queues))
 	for {
 		moved := false
@@ -141,14 +150,14 @@ func load(ctx context.Context, cfg Config) (map[string][]byte, error) {
 					break // the broker has not indexed the rest yet; the settle pass retries
 				}
 				for _, m := range msgs {
-					apply(data, m)
+					st.apply(m)
 				}
 				off = n
 			}
 			next[q] = off
 		}
 		if !moved {
-			return data, nil
+			return st.data, nil
 		}
 		select {
 		case <-ctx.Done():
@@ -158,16 +167,33 @@ func load(ctx context.Context, cfg Config) (map[string][]byte, error) {
 	}
 }
 
-// apply folds one message into data.
-func apply(data map[string][]byte, m *mq.ReadMessage) {
+// replay folds the topic's messages into the last value per key.
+type replay struct {
+	data map[string][]byte
+	born map[string]int64 // born time of the message that set (or deleted) a key
+}
+
+func newReplay() *replay {
+	return &replay{data: make(map[string][]byte), born: make(map[string]int64)}
+}
+
+// apply folds one message in. Within a queue messages come in write order;
+// a key is in one queue unless the topic's queue count changed, so a
+// message older (by its writer's clock) than the one that last set its key
+// is ignored: with one writer per key that keeps the last write.
+func (r *replay) apply(m *mq.ReadMessage) {
 	if m.Key == "" {
 		return // not written by this store: every message of it is keyed
 	}
-	if m.Props[TombstoneProp] == "true" {
-		delete(data, m.Key)
+	if prev, ok := r.born[m.Key]; ok && m.BornMs < prev {
 		return
 	}
-	data[m.Key] = append([]byte(nil), m.Body...)
+	r.born[m.Key] = m.BornMs
+	if m.Props[TombstoneProp] == "true" {
+		delete(r.data, m.Key)
+		return
+	}
+	r.data[m.Key] = append([]byte(nil), m.Body...)
 }
 
 // Get returns the value of key from memory.

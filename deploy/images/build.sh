@@ -14,6 +14,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE="${BINLAKE_CACHE:-$HOME/.cache/binlake}"
 ARCHIVE="${BINLAKE_IMAGE_ARCHIVE:-1}"  # 1: keep a zstd-compressed docker-save archive of each image in the cache
+REPO="${BINLAKE_IMAGE_REPO:-binlake-test}"  # image repository prefix (tests recognise binlake-*)
 SUITE=bookworm
 ALL=(base jre mariadb mysql rocketmq minio) # built by default
 KNOWN=("${ALL[@]}" go)                       # go: only on request
@@ -64,7 +65,7 @@ hash_of() {
 	echo "$h"
 }
 
-tag_of() { echo "binlake-test/$1:$(hash_of "$1")"; }
+tag_of() { echo "$REPO/$1:$(hash_of "$1")"; }
 image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
 # load_env sources an image's versions.env into the current shell.

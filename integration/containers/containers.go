@@ -213,7 +213,7 @@ func checkImage(ctx context.Context, img string) error {
 	}
 	defer cli.Close()
 	if _, err := cli.ImageInspect(ctx, img); err != nil {
-		if strings.HasPrefix(img, "binlake-test/") {
+		if isLocalImage(img) {
 			return fmt.Errorf("image %s is missing: run `make images` (deploy/images/build.sh): %w", img, err)
 		}
 		// An official image: let testcontainers pull it.
@@ -301,8 +301,11 @@ func imagesEnvPath() string {
 	return filepath.Join(home, ".cache", "binlake", "images.env")
 }
 
-// isLocalImage reports whether img was built by deploy/images/build.sh.
-func isLocalImage(img string) bool { return strings.HasPrefix(img, "binlake-test/") }
+// isLocalImage reports whether img was built by deploy/images/build.sh (repository
+// binlake-test/..., or another binlake-* prefix chosen with BINLAKE_IMAGE_REPO).
+func isLocalImage(img string) bool {
+	return strings.HasPrefix(img, "binlake-") && strings.Contains(img, "/")
+}
 
 // imageTag returns the tag of an image reference ("" when it has none).
 func imageTag(img string) string {

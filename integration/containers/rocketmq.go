@@ -78,7 +78,7 @@ func startRocketMQ(ctx context.Context) (*RocketMQ, error) {
 // startOfficialRocketMQ runs apache/rocketmq as two containers (mqnamesrv and mqbroker) and
 // returns the broker's.
 func startOfficialRocketMQ(ctx context.Context, img string, nsPort, brokerPort int) (*testcontainers.DockerContainer, error) {
-	env := map[string]string{"JAVA_OPT_EXT": "-Xms256m -Xmx256m"}
+	env := map[string]string{"JAVA_OPT_EXT": "-Xms256m -Xmx256m -Dtls.server.mode=disabled"}
 	nsConf := fmt.Sprintf("listenPort=%d\norderMessageEnable=true\n", nsPort)
 	if _, err := startContainer(ctx, spec{
 		role: "rocketmq-namesrv", image: img, env: env,
@@ -91,7 +91,7 @@ func startOfficialRocketMQ(ctx context.Context, img string, nsPort, brokerPort i
 	}
 	brokerConf := brokerConfig(nsPort, brokerPort, "/tmp/binlake-store")
 	return startContainer(ctx, spec{
-		role: "rocketmq-broker", image: img, env: map[string]string{"JAVA_OPT_EXT": "-Xms512m -Xmx512m"},
+		role: "rocketmq-broker", image: img, env: map[string]string{"JAVA_OPT_EXT": "-Xms512m -Xmx512m -Dtls.server.mode=disabled"},
 		cmd: []string{"sh", "mqbroker", "-c", "/tmp/binlake-broker.conf"},
 		files: []testcontainers.ContainerFile{{
 			Reader: strings.NewReader(brokerConf), ContainerFilePath: "/tmp/binlake-broker.conf", FileMode: 0o644,

@@ -120,13 +120,15 @@ func validateAttributes(attrs map[string]string) error {
 	return nil
 }
 
-// CreateTopic creates topic, or updates its queue counts, on every master
+// CreateTopic creates topic, or grows its queue counts, on every master
 // broker the name server knows, with queues read and write queues and the
 // given attributes (for example {"cleanup.policy": "COMPACTION"}), then waits
 // until the name server routes it. It is idempotent: attributes the topic
 // already has with the same value are not sent again (the broker refuses to
 // "update" an unchangeable attribute such as cleanup.policy); an existing
-// attribute with a different value is an error.
+// attribute with a different value is an error, and so is asking for fewer
+// queues than the topic has. Growing a topic moves keys to other queues:
+// per-key order holds only among messages sent after the change.
 func CreateTopic(ctx context.Context, namesrvAddr, topic string, queues int, attrs map[string]string) error {
 	if err := validateTopic(topic); err != nil {
 		return err
@@ -168,6 +170,11 @@ func createOnBroker(ctx context.Context, c *remoting.Client, addr, topic string,
 				return fmt.Errorf("creating topic %s on %s: it exists with attribute %s=%s, want %s; "+
 					"delete the topic or choose another name", topic, addr, k, cur, v)
 			}
+		}
+		if queues < current.WriteQueueNums || queues < current.ReadQueueNums {
+			return fmt.Errorf("creating topic %s on %s: it has %d write and %d read queues, more than the %d asked for; "+
+				"binlake never shrinks a topic (messages in the dropped queues would become unreadable)",
+				topic, addr, current.WriteQueueNums, current.ReadQueueNums, queues)
 		}
 		if len(send) == 0 && current.ReadQueueNums == queues && current.WriteQueueNums == queues {
 			return nil

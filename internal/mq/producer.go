@@ -24,7 +24,7 @@ const (
 	DefaultMaxInFlightBytes = 64 << 20
 	DefaultBatchMaxMessages = 4096
 	DefaultBatchMaxBytes    = 1 << 20
-	DefaultSendTimeout      = 5 * time.Second
+	DefaultSendTimeout      = 10 * time.Second
 	DefaultRetryTimeout     = 2 * time.Minute
 	DefaultTopicQueues      = 8
 )
@@ -288,11 +288,11 @@ func (p *Producer) takeBatchLocked(q *queueState) *batch {
 		n++
 	}
 	b := &batch{q: q, msgs: append([]*pendingMsg(nil), q.pending[:n]...), bytes: bytes, firstTry: time.Now()}
-	copy(q.pending, q.pending[n:])
-	for i := len(q.pending) - n; i < len(q.pending); i++ {
-		q.pending[i] = nil
+	clear(q.pending[:n]) // let the sent messages be collected with their batch
+	q.pending = q.pending[n:]
+	if len(q.pending) == 0 {
+		q.pending = nil
 	}
-	q.pending = q.pending[:len(q.pending)-n]
 	q.inFlight = b
 	return b
 }

@@ -139,6 +139,14 @@ func (r *Reader) learn(rt *topicRoute) {
 	}
 }
 
+// forget drops a broker's cached address after a failed request, so the
+// next request asks the name server again (the broker may have moved).
+func (r *Reader) forget(brokerName string) {
+	r.mu.Lock()
+	delete(r.brokers, brokerName)
+	r.mu.Unlock()
+}
+
 // brokerAddr returns the master address serving q.
 func (r *Reader) brokerAddr(ctx context.Context, q connect.QueueID) (*remoting.Client, string, error) {
 	c, err := r.remoting()
@@ -170,8 +178,12 @@ func (r *Reader) brokerAddr(ctx context.Context, q connect.QueueID) (*remoting.C
 const pullFlagSubscription = 1 << 2
 
 // Pull reads up to max messages of q starting at offset and returns them
-// with the offset to read next. The slice is empty when the reader has
-// caught up. An offset outside the queue gives an *OffsetMovedError.
+// with the offset to read next. The broker caps one pull (32 messages by
+// default: maxTransferCountOnMessageInMemory). An empty slice with a next
+// offset equal to offset means the reader has caught up; an empty slice
+// with a larger next offset means the broker skipped a gap (compacted or
+// filtered messages): pull again from there. An offset outside the queue
+// gives an *OffsetMovedError.
 func (r *Reader) Pull(ctx context.Context, q connect.QueueID, offset int64, max int) ([]*ReadMessage, int64, error) {
 	if offset < 0 {
 		return nil, offset, fmt.Errorf("pulling %s queue %d: negative offset %d", q.Topic, q.Queue, offset)
@@ -199,6 +211,7 @@ func (r *Reader) Pull(ctx context.Context, q connect.QueueID, offset int64, max 
 	}
 	resp, err := c.Invoke(ctx, addr, remoting.NewRequest(remoting.CodePullMessage, ext, nil))
 	if err != nil {
+		r.forget(q.BrokerName)
 		return nil, offset, fmt.Errorf("pulling %s queue %d at %d: %w", q.Topic, q.Queue, offset, err)
 	}
 	next := offset
@@ -280,6 +293,7 @@ func (r *Reader) queryOffset(ctx context.Context, q connect.QueueID, code int16,
 	ext := map[string]string{"topic": q.Topic, "queueId": strconv.Itoa(q.Queue), "bname": q.BrokerName}
 	resp, err := c.Invoke(ctx, addr, remoting.NewRequest(code, ext, nil))
 	if err != nil {
+		r.forget(q.BrokerName)
 		return 0, fmt.Errorf("reading %s offset of %s queue %d: %w", what, q.Topic, q.Queue, err)
 	}
 	if resp.Code != remoting.RespSuccess {

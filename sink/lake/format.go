@@ -131,10 +131,11 @@ type TableWriter interface {
 	// Committed returns the position recorded by this connector's latest
 	// commit to the table (ok=false when it never committed).
 	Committed(ctx context.Context) (pos Position, ok bool, err error)
-	// Write commits b atomically with b.Position. A returned error means
-	// the batch is not committed (it may be retried with a new CommitID
-	// only after the writer confirmed that the old one is absent, which
-	// Write does itself). Schema changes Iceberg cannot take are terminal.
+	// Write commits b atomically with b.Position, retrying conflicts
+	// itself (checking for b.CommitID before each retry). After an error
+	// the outcome may be unknown: the task stops, and its restart reads the
+	// truth back with Committed. Schema changes the format cannot take are
+	// terminal (connect.Terminal).
 	Write(ctx context.Context, b *Batch) error
 	// Maintain compacts and expires; a no-op for formats without it.
 	Maintain(ctx context.Context) error

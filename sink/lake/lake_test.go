@@ -166,8 +166,10 @@ func (f *memFormat) Committed(context.Context) (map[string]Position, error) {
 
 func (f *memFormat) Close() error { return nil }
 
-func (m *memTable) Committed(context.Context) (Position, bool, error) { return m.pos.Clone(), m.ok, nil }
-func (m *memTable) Maintain(context.Context) error                    { return nil }
+func (m *memTable) Committed(context.Context) (Position, bool, error) {
+	return m.pos.Clone(), m.ok, nil
+}
+func (m *memTable) Maintain(context.Context) error { return nil }
 func (m *memTable) Write(_ context.Context, b *Batch) error {
 	if m.f.failNext[m.name] {
 		m.f.failNext[m.name] = false
@@ -226,6 +228,9 @@ func TestSharedQueueCrashBetweenTables(t *testing.T) {
 	}
 	if err := task.Flush(ctx); err == nil {
 		t.Fatal("flush succeeded despite the crash of table b")
+	}
+	if err := task.Put(ctx, log[:1]); err == nil {
+		t.Error("Put after a failed commit succeeded; the task must stop until restarted")
 	}
 	commitsA := fm.tables["db.a"].count
 

@@ -52,6 +52,14 @@ type Task struct {
 	mu        sync.Mutex
 	committed map[string]Position // by source "db.table"
 
+	// bufRows and bufBytes are the totals over all table buffers.
+	bufRows  int
+	bufBytes int64
+	// failed is set when a commit failed: its outcome may be unknown, so
+	// the task refuses further work until the worker restarts it and Open
+	// reads the truth from the lake.
+	failed error
+
 	// newFormat opens the format; tests may replace it.
 	newFormat func(ctx context.Context, tc *connect.TaskContext) (Format, error)
 }
@@ -166,6 +174,9 @@ func (t *Task) Open(ctx context.Context, queues []connect.QueueID) (map[connect.
 // flush.max.bytes it is committed; when all buffers together reach
 // buffer.max.rows or buffer.max.bytes the largest are committed first.
 func (t *Task) Put(ctx context.Context, records []connect.SinkRecord) error {
+	if t.failed != nil {
+		return t.failed
+	}
 	for i := range records {
 		rec := records[i]
 		qk := QueueKey(rec.Queue)
@@ -235,7 +246,10 @@ func (t *Task) accept(ctx context.Context, rec connect.SinkRecord) (*tableState,
 	if seq, ok := ts.committed.Sequences[qk]; ok && ev.Source.Sequence <= seq {
 		return nil, nil // committed before: a replay
 	}
+	rows, bytes := ts.buf.rows, ts.buf.bytes
 	ts.buf.add(ev, qk, rec.Offset)
+	t.bufRows += ts.buf.rows - rows
+	t.bufBytes += ts.buf.bytes - bytes
 	return ts, nil
 }
 
@@ -274,29 +288,29 @@ func (t *Task) table(ctx context.Context, s *schema.Table) (*tableState, error) 
 
 // relieve commits the largest buffers while the totals exceed their limits.
 func (t *Task) relieve(ctx context.Context) error {
-	for {
-		var rows int
-		var bytes int64
+	for t.bufRows >= t.totalRows || t.bufBytes >= t.totalBytes {
 		var largest *tableState
 		for _, ts := range t.tables {
-			rows += ts.buf.rows
-			bytes += ts.buf.bytes
 			if largest == nil || ts.buf.bytes > largest.buf.bytes {
 				largest = ts
 			}
 		}
-		if (rows < t.totalRows && bytes < t.totalBytes) || largest == nil || largest.buf.empty() {
+		if largest == nil || largest.buf.empty() {
 			return nil
 		}
 		if err := t.commit(ctx, largest); err != nil {
 			return err
 		}
 	}
+	return nil
 }
 
 // Flush commits every table with buffered changes, then runs maintenance
 // that is due.
 func (t *Task) Flush(ctx context.Context) error {
+	if t.failed != nil {
+		return t.failed
+	}
 	names := make([]string, 0, len(t.tables))
 	for n := range t.tables {
 		names = append(names, n)
@@ -331,13 +345,16 @@ func (t *Task) commit(ctx context.Context, ts *tableState) error {
 	b.Position = pos
 	b.CommitID = uuid.NewString()
 	if err := ts.writer.Write(ctx, b); err != nil {
-		return fmt.Errorf("committing %s: %w", ts.name, err)
+		t.failed = fmt.Errorf("committing %s: %w", ts.name, err)
+		return t.failed
 	}
 	ts.committed = pos
 	t.mu.Lock()
 	t.committed[ts.name] = pos.Clone()
 	t.mu.Unlock()
 	t.observe(ts, b, start)
+	t.bufRows -= ts.buf.rows
+	t.bufBytes -= ts.buf.bytes
 	ts.buf = newTableBuffer(ts.buf.mode)
 	return nil
 }

@@ -89,15 +89,15 @@ func expectedTypes() []map[string]any {
 		"bu":  schema.Decimal{Unscaled: bu, Scale: 0},
 		"iu":  int64(4294967295), "ti": int32(-128), "su": int32(65535), "mi": int32(-8388608),
 		"bi": int64(math.MinInt64), "f": float32(1.5), "db": -2.5e-300,
-		"dt":  time.Date(1969, 7, 20, 20, 17, 40, 123456000, time.UTC).UnixMicro(),
-		"ts":  time.Date(2024, 1, 1, 4, 30, 0, 123456000, time.UTC).UnixMicro(),
-		"dd":  days(2024, 2, 29),
-		"tm":  -(838*3600 + 59*60 + 59) * int64(1_000_000),
-		"yr":  int32(2155), "vc": "héllo 🌍", "tx": "some text",
+		"dt": time.Date(1969, 7, 20, 20, 17, 40, 123456000, time.UTC).UnixMicro(),
+		"ts": time.Date(2024, 1, 1, 4, 30, 0, 123456000, time.UTC).UnixMicro(),
+		"dd": days(2024, 2, 29),
+		"tm": -(838*3600 + 59*60 + 59) * int64(1_000_000),
+		"yr": int32(2155), "vc": "héllo 🌍", "tx": "some text",
 		"bn": []byte{1, 2, 0, 0}, "vb": []byte{0, 0xff}, "bl": []byte{0xde, 0xad, 0xbe, 0xef},
 		"js": `{"a": [1, 2.5, "x"], "b": null}`, "en": "b", "st": "x,z", "b1": true,
 		"b64": []byte{0x80, 0, 0, 0, 0, 0, 0, 1}, "g": wkb.Bytes(),
-		"dz":  days(2001, 2, 3), "dtz": time.Date(2020, 5, 6, 7, 8, 9, 0, time.UTC).UnixMicro(),
+		"dz": days(2001, 2, 3), "dtz": time.Date(2020, 5, 6, 7, 8, 9, 0, time.UTC).UnixMicro(),
 	}
 	null := map[string]any{"dz": days(2000, 1, 1)}
 	zero := map[string]any{"dd": nil, "dt": nil, "ts": nil, "dz": int32(0), "dtz": nil}

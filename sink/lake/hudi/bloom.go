@@ -41,38 +41,41 @@ func newBloomFilter(n int) *bloomFilter {
 	return &bloomFilter{nbHash: nbHash, vectorSize: bitSize, bits: make([]byte, (int64(bitSize)+7)/8)}
 }
 
-// positions is HashFunction.hash: nbHash chained murmur hashes modulo the
-// vector size.
-func (f *bloomFilter) positions(key []byte, fn func(int32)) {
-	var h int32
-	for i := int32(0); i < f.nbHash; i++ {
-		h = murmurHash(key, h)
-		p := h % f.vectorSize
-		if p < 0 {
-			p = -p
-		}
-		fn(p)
+// position is one of HashFunction.hash's values: the murmur hash chained
+// from the previous one, modulo the vector size (Java's Math.abs of %).
+func (f *bloomFilter) position(h int32) int32 {
+	p := h % f.vectorSize
+	if p < 0 {
+		p = -p
 	}
+	return p
 }
 
 func (f *bloomFilter) add(key string) {
 	if key == "" {
 		return // Hudi rejects empty keys; record keys are never empty
 	}
-	f.positions([]byte(key), func(p int32) { f.bits[p/8] |= 1 << (p % 8) })
+	var h int32
+	for i := int32(0); i < f.nbHash; i++ {
+		h = murmurHash(key, h)
+		p := f.position(h)
+		f.bits[p>>3] |= 1 << (p & 7)
+	}
 }
 
 func (f *bloomFilter) mightContain(key string) bool {
 	if key == "" {
 		return false
 	}
-	ok := true
-	f.positions([]byte(key), func(p int32) {
-		if f.bits[p/8]&(1<<(p%8)) == 0 {
-			ok = false
+	var h int32
+	for i := int32(0); i < f.nbHash; i++ {
+		h = murmurHash(key, h)
+		p := f.position(h)
+		if f.bits[p>>3]&(1<<(p&7)) == 0 {
+			return false
 		}
-	})
-	return ok
+	}
+	return true
 }
 
 func (f *bloomFilter) appendTo(b []byte) []byte {
@@ -157,7 +160,7 @@ func parseBloomFilter(s, typeCode string) ([]*bloomFilter, error) {
 
 // murmurHash is Hudi's (Hadoop's) MurmurHash.hash(data, 0, len, seed), a
 // 32-bit MurmurHash2 whose tail bytes are sign-extended like Java bytes.
-func murmurHash(data []byte, seed int32) int32 {
+func murmurHash(data string, seed int32) int32 {
 	const m = int32(0x5bd1e995)
 	const r = 24
 	length := int32(len(data))

@@ -524,11 +524,20 @@ func (w *Writer) keptRows(old arrow.Table, gw *groupWrite, keys *keySummary) (ar
 				return nil, fmt.Errorf("column %q: %w", f.Name, err)
 			}
 			defer conformed.Release()
+			var pieces []arrow.Array
 			for _, r := range runs {
 				sl := array.NewChunkedSlice(conformed, r[0], r[1])
 				defer sl.Release()
-				chunks = append(chunks, sl.Chunks()...)
+				pieces = append(pieces, sl.Chunks()...)
 			}
+			// One contiguous array per column: the Parquet writer's cost
+			// is per batch, and scattered deletes make many small runs.
+			whole, err := array.Concatenate(pieces, w.mem)
+			if err != nil {
+				return nil, fmt.Errorf("column %q: %w", f.Name, err)
+			}
+			defer whole.Release()
+			chunks = []arrow.Array{whole}
 		}
 		ch := arrow.NewChunked(f.Type, chunks)
 		columns[fi] = *arrow.NewColumn(f, ch)

@@ -2,8 +2,10 @@ package iceberg
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/table"
@@ -23,6 +25,12 @@ func (w *tableWriter) evolve(ctx context.Context, t *schema.Table) error {
 	if t == nil || (w.evolvedVersion > 0 && t.Version <= w.evolvedVersion) {
 		return nil
 	}
+	if v, err := strconv.Atoi(w.tbl.Properties()[PropSourceVersion]); err == nil && t.Version <= v {
+		// Already evolved (before a restart, or by another run): older
+		// versions are written by name, following the recorded renames.
+		w.evolvedVersion = v
+		return nil
+	}
 	for _, c := range t.Columns {
 		for _, a := range c.Aliases {
 			w.renames[columnName(a)] = columnName(c.Name)
@@ -33,8 +41,8 @@ func (w *tableWriter) evolve(ctx context.Context, t *schema.Table) error {
 		return connect.Terminal(fmt.Errorf("evolving %s to %s version %d: %w", w.ident, t.QualifiedName(), t.Version, err),
 			"Iceberg cannot take this change in place: create a new lake table (drop the table or change iceberg.table.name.format) and re-snapshot the source table, or revert the column change at the source")
 	}
+	txn := w.tbl.NewTransaction()
 	if len(changes) > 0 {
-		txn := w.tbl.NewTransaction()
 		upd := txn.UpdateSchema(false, false)
 		for _, ch := range changes {
 			ch(upd)
@@ -43,15 +51,35 @@ func (w *tableWriter) evolve(ctx context.Context, t *schema.Table) error {
 			return connect.Terminal(fmt.Errorf("evolving %s to %s version %d: %w", w.ident, t.QualifiedName(), t.Version, err),
 				"Iceberg rejected the schema change; create a new lake table and re-snapshot the source table")
 		}
+	}
+	renames, err := json.Marshal(w.renames)
+	if err != nil {
+		return fmt.Errorf("encoding renames of %s: %w", w.ident, err)
+	}
+	if err := txn.SetProperties(iceberg.Properties{PropSourceVersion: strconv.Itoa(t.Version), PropRenames: string(renames)}); err != nil {
+		return fmt.Errorf("recording schema version of %s: %w", w.ident, err)
+	}
+	{
 		tbl, err := txn.Commit(ctx)
 		if err != nil {
 			return fmt.Errorf("committing schema of %s for %s version %d: %w", w.ident, t.QualifiedName(), t.Version, err)
 		}
 		w.tbl = tbl
-		w.f.logger.Info("evolved lake table schema", "table", w.ident, "source_version", t.Version, "changes", len(changes))
+		if len(changes) > 0 {
+			w.f.logger.Info("evolved lake table schema", "table", w.ident, "source_version", t.Version, "changes", len(changes))
+		}
 	}
 	w.evolvedVersion = t.Version
 	return nil
+}
+
+// loadRenames reads the renames recorded on the table.
+func loadRenames(props iceberg.Properties) map[string]string {
+	out := map[string]string{}
+	if v := props[PropRenames]; v != "" {
+		_ = json.Unmarshal([]byte(v), &out) // a damaged value only loses old-name lookups
+	}
+	return out
 }
 
 // schemaChange is one staged update.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -136,7 +137,7 @@ func (f *Format) table(ctx context.Context, t *schema.Table, mode lake.Mode) (*t
 	if err != nil {
 		return nil, fmt.Errorf("loading lake table %s: %w", key, err)
 	}
-	w := &tableWriter{f: f, ident: ident, tbl: tbl, mode: tableMode(tbl, mode), renames: map[string]string{}, lastMaintained: time.Now()}
+	w := &tableWriter{f: f, ident: ident, tbl: tbl, mode: tableMode(tbl, mode), renames: loadRenames(tbl.Properties()), lastMaintained: time.Now()}
 	f.writers[key] = w
 	return w, nil
 }
@@ -162,6 +163,7 @@ func (f *Format) create(ctx context.Context, ident table.Identifier, t *schema.T
 		props[k] = v
 	}
 	props[PropWriteMode] = string(mode)
+	props[PropSourceVersion] = strconv.Itoa(t.Version)
 	tbl, err := f.cat.CreateTable(ctx, ident, sc, catalog.WithPartitionSpec(spec), catalog.WithProperties(props))
 	if errors.Is(err, catalog.ErrTableAlreadyExists) {
 		return f.cat.LoadTable(ctx, ident)

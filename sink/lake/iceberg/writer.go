@@ -24,6 +24,12 @@ const (
 	// PropWriteMode is the table property recording the mode a table was
 	// created with; it wins over write.mode for existing tables.
 	PropWriteMode = "binlake.write-mode"
+	// PropSourceVersion is the table property holding the newest source
+	// table version the schema was evolved to; PropRenames the earlier
+	// column names (JSON, lower-case old -> new) that rows of older
+	// versions are mapped through.
+	PropSourceVersion = "binlake.source-version"
+	PropRenames       = "binlake.renames"
 )
 
 // Hook stages, for tests that simulate crashes.
@@ -277,11 +283,9 @@ func (w *tableWriter) commitOnce(ctx context.Context, b *lake.Batch, props icebe
 			return fmt.Errorf("staging row delta: %w", err)
 		}
 	} else if !b.Truncate || w.tbl.CurrentSnapshot() == nil {
-		// Nothing to write: record the position in an empty append so the
-		// commit id and offsets still advance.
-		if err := txn.AddDataFiles(ctx, nil, props); err != nil {
-			return fmt.Errorf("staging empty commit: %w", err)
-		}
+		// Nothing to write (a truncate of an empty table): replaying it
+		// is harmless, so no snapshot is made.
+		return nil
 	}
 	tbl, err := txn.Commit(ctx)
 	if err != nil {

@@ -72,7 +72,7 @@ var ddlWord = regexp.MustCompile(`(?is)^\s*(/\*.*?\*/\s*)*(alter|create|drop|ren
 // tables captured reports true for.
 func (d *DDL) Apply(tr *Tracker, defaultDB, stmt string, captured func(db, name string) bool) (Change, error) {
 	var ch Change
-	nodes, _, err := d.p.Parse(stmt, "", "")
+	nodes, _, err := d.p.Parse(rewriteSpatial(stmt), "", "")
 	if err != nil {
 		if !ddlWord.MatchString(stmt) {
 			return ch, nil // not a table DDL (e.g. a server-specific admin statement)
@@ -251,6 +251,9 @@ func specOf(c *ast.ColumnDef) (cs ColumnSpec, isPK bool, err error) {
 	}
 	ft := c.Tp
 	typ := ft.InfoSchemaStr()
+	if ft.GetType() == mysql.TypeVarchar && ft.GetFlen() >= spatialMarker && ft.GetFlen() < spatialMarker+len(spatialTypes) {
+		typ = spatialTypes[ft.GetFlen()-spatialMarker]
+	}
 	if ft.GetType() == mysql.TypeFloat && ft.GetFlen() > 24 && ft.GetDecimal() < 0 {
 		typ = "double"
 	}
@@ -550,4 +553,58 @@ func (d *DDL) alter(tr *Tracker, cur *schema.Table, r Ref, s *ast.AlterTableStmt
 		ch.Changed = append(ch.Changed, got)
 	}
 	return nil
+}
+
+// TiDB's parser has no spatial types. Before parsing, a spatial column type
+// is replaced by VARBINARY(spatialMarker+i), which specOf maps back, and
+// MySQL's SRID attribute is dropped. A statement the rewrite gets wrong
+// fails to parse and takes the loud unparsed path.
+const spatialMarker = 990001
+
+var spatialTypes = []string{"geometry", "point", "linestring", "polygon", "multipoint", "multilinestring",
+	"multipolygon", "geometrycollection", "geomcollection"}
+
+var (
+	spatialRE = regexp.MustCompile(`(?i)\b(geometrycollection|geomcollection|multilinestring|multipolygon|multipoint|linestring|polygon|geometry|point)\b`)
+	sridRE    = regexp.MustCompile(`(?i)\bSRID\s+[0-9]+`)
+	prevWord  = regexp.MustCompile("([A-Za-z0-9_$`]+)\\s+$")
+	nextWord  = regexp.MustCompile(`^\s*([A-Za-z]+|[,);]|$)`)
+	// keywords that precede a column name, not a column type
+	keywords = map[string]bool{"column": true, "drop": true, "change": true, "modify": true, "after": true, "by": true,
+		"key": true, "index": true, "table": true, "add": true, "rename": true, "to": true, "exists": true}
+	// what may follow a column type
+	follows = map[string]bool{"": true, ",": true, ")": true, ";": true, "not": true, "null": true, "default": true,
+		"comment": true, "after": true, "first": true, "invisible": true, "visible": true, "collate": true,
+		"primary": true, "unique": true, "key": true, "check": true, "constraint": true, "references": true,
+		"generated": true, "as": true, "stored": true, "virtual": true}
+)
+
+func rewriteSpatial(stmt string) string {
+	if !spatialRE.MatchString(stmt) {
+		return stmt
+	}
+	stmt = sridRE.ReplaceAllString(stmt, "")
+	var sb strings.Builder
+	last := 0
+	for _, m := range spatialRE.FindAllStringSubmatchIndex(stmt, -1) {
+		a, b := m[0], m[1]
+		if a > 0 && stmt[a-1] == '`' || b < len(stmt) && stmt[b] == '`' {
+			continue
+		}
+		pw := prevWord.FindStringSubmatch(stmt[:a])
+		nw := nextWord.FindStringSubmatch(stmt[b:])
+		if pw == nil || nw == nil || keywords[strings.ToLower(strings.Trim(pw[1], "`"))] || !follows[strings.ToLower(nw[1])] {
+			continue
+		}
+		for i, t := range spatialTypes {
+			if strings.EqualFold(stmt[a:b], t) {
+				sb.WriteString(stmt[last:a])
+				fmt.Fprintf(&sb, "VARBINARY(%d)", spatialMarker+i)
+				last = b
+				break
+			}
+		}
+	}
+	sb.WriteString(stmt[last:])
+	return sb.String()
 }

@@ -103,14 +103,14 @@ func TestUnparseableDDLIsNotSkipped(t *testing.T) {
 	if _, err := d.Apply(tr, "db", "CREATE TABLE t (a INT)", all); err != nil {
 		t.Fatal(err)
 	}
-	// TiDB's parser has no spatial types.
-	_, err := d.Apply(tr, "db", "ALTER TABLE t ADD COLUMN g GEOMETRY", all)
+	// TiDB's parser has no MariaDB INET6 type.
+	_, err := d.Apply(tr, "db", "ALTER TABLE t ADD COLUMN g INET6", all)
 	var ue *UnparsedError
 	if !errors.As(err, &ue) || !errors.Is(err, ErrUnparsed) || len(ue.Tables) != 1 || ue.Tables[0].Name != "t" {
 		t.Fatalf("got %v", err)
 	}
 	// Statements that cannot touch a captured table are ignored.
-	if _, err := d.Apply(tr, "db", "ALTER TABLE other ADD COLUMN g GEOMETRY", all); err != nil {
+	if _, err := d.Apply(tr, "db", "ALTER TABLE other ADD COLUMN g INET6", all); err != nil {
 		t.Errorf("unrelated unparseable DDL: %v", err)
 	}
 	// Unmodelled ALTER clauses ask for a re-read instead of guessing.
@@ -196,4 +196,29 @@ func FuzzApplyDDL(f *testing.F) {
 		_, _ = d.Apply(tr, "db", "CREATE TABLE t (a INT PRIMARY KEY, b INT)", all)
 		_, _ = d.Apply(tr, "db", stmt, all) // must not panic
 	})
+}
+
+func TestSpatialColumns(t *testing.T) {
+	tr := NewTracker()
+	d := NewDDL()
+	steps := []struct{ ddl, cols string }{
+		{"CREATE TABLE t (id INT PRIMARY KEY, point INT, g GEOMETRY NOT NULL SRID 4326, `p` POINT)",
+			"id:int! point:int g:geometry! p:point"},
+		{"ALTER TABLE t ADD COLUMN ls LINESTRING NULL AFTER point, ADD COLUMN mp MULTIPOLYGON",
+			"id:int! point:int ls:linestring g:geometry! p:point mp:multipolygon"},
+		{"ALTER TABLE t DROP COLUMN point", "id:int! ls:linestring g:geometry! p:point mp:multipolygon"},
+		{"ALTER TABLE t CHANGE COLUMN p point GEOMETRYCOLLECTION NULL",
+			"id:int! ls:linestring g:geometry! point:geometrycollection<p mp:multipolygon"},
+	}
+	for _, s := range steps {
+		if _, err := d.Apply(tr, "db", s.ddl, all); err != nil {
+			t.Fatalf("%s: %v", s.ddl, err)
+		}
+		if got := colNames(tr.Get("db", "t")); got != s.cols {
+			t.Errorf("%s:\n got  %s\n want %s", s.ddl, got, s.cols)
+		}
+	}
+	if k := tr.Get("db", "t").Columns[2].Kind; k != schema.KindBytes {
+		t.Errorf("geometry kind = %s", k)
+	}
 }
