@@ -81,6 +81,9 @@ type ChangeEvent struct {
 	Tx *TxInfo
 	// TsMs is when binlake processed the event, milliseconds since the epoch.
 	TsMs int64
+	// Topic, when set (by a routing transform), is the topic to send the
+	// event to instead of the per-table topic of section 3.2.
+	Topic string
 }
 
 // Row returns the image that describes the row after the change, or before it

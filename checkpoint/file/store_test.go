@@ -291,3 +291,40 @@ func TestConcurrentWritersAndReaders(t *testing.T) {
 		}
 	}
 }
+
+func FuzzDecode(f *testing.F) {
+	f.Add(encode([]byte("value")))
+	f.Add(encode(nil))
+	f.Add([]byte(magic))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v, err := decode(b)
+		if err != nil {
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("decode error %v does not wrap ErrCorrupt", err)
+			}
+			return
+		}
+		if !bytes.Equal(encode(v), b) {
+			t.Fatalf("decoded %q but it does not encode back to the input", v)
+		}
+	})
+}
+
+func FuzzFileName(f *testing.F) {
+	for _, k := range []string{"conn/0", ".x", "%", "ü", "a.b"} {
+		f.Add(k)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		name, err := fileName(key)
+		if err != nil {
+			return
+		}
+		if strings.HasPrefix(name, ".") || strings.ContainsRune(name, '/') || strings.ContainsRune(name, 0) {
+			t.Fatalf("fileName(%q) = %q is not a safe file name", key, name)
+		}
+		back, err := keyOf(name)
+		if err != nil || back != key {
+			t.Fatalf("keyOf(fileName(%q)) = %q, %v", key, back, err)
+		}
+	})
+}

@@ -115,7 +115,7 @@ func load(ctx context.Context, cfg Config) (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
+	defer func() { _ = r.Close() }()
 	if err := r.Start(ctx); err != nil {
 		return nil, fmt.Errorf("reading checkpoint topic %s: %w", cfg.Topic, err)
 	}

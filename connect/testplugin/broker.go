@@ -10,6 +10,7 @@ import (
 
 	"github.com/binlake/binlake/connect"
 	"github.com/binlake/binlake/connect/worker"
+	"github.com/binlake/binlake/internal/mq"
 	"github.com/binlake/binlake/schema"
 )
 
@@ -24,11 +25,23 @@ type Broker struct {
 	committed map[string]map[connect.QueueID]int64
 	failSend  error
 	sends     int
+	minOffset map[connect.QueueID]int64
 }
 
 // NewBroker returns a broker whose topics have queues queues.
 func NewBroker(queues int) *Broker {
 	return &Broker{queues: queues, topics: map[string][][]*worker.ReadMessage{}, committed: map[string]map[connect.QueueID]int64{}}
+}
+
+// Expire makes the messages of q below offset unavailable, as broker
+// retention does: pulls from below it get an *mq.OffsetMovedError.
+func (b *Broker) Expire(q connect.QueueID, offset int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.minOffset == nil {
+		b.minOffset = map[connect.QueueID]int64{}
+	}
+	b.minOffset[q] = offset
 }
 
 // FailSends makes every send fail with err (nil restores).
@@ -165,7 +178,7 @@ func (r *reader) Queues(_ context.Context, topic string) ([]connect.QueueID, err
 	return out, nil
 }
 
-func (r *reader) Pull(ctx context.Context, q connect.QueueID, offset int64, max int) ([]*worker.ReadMessage, int64, error) {
+func (r *reader) Pull(ctx context.Context, q connect.QueueID, offset int64, limit int) ([]*worker.ReadMessage, int64, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, offset, err
 	}
@@ -176,10 +189,13 @@ func (r *reader) Pull(ctx context.Context, q connect.QueueID, offset int64, max 
 		return nil, offset, fmt.Errorf("no queue %d in topic %s", q.Queue, q.Topic)
 	}
 	msgs := qs[q.Queue]
+	if lo := r.b.minOffset[q]; offset < lo || offset > int64(len(msgs)) {
+		return nil, offset, &mq.OffsetMovedError{Queue: q, Requested: offset, Next: max(lo, min(offset, int64(len(msgs))))}
+	}
 	if offset >= int64(len(msgs)) {
 		return nil, offset, nil
 	}
-	end := min(int64(len(msgs)), offset+int64(max))
+	end := min(int64(len(msgs)), offset+int64(limit))
 	return append([]*worker.ReadMessage(nil), msgs[offset:end]...), end, nil
 }
 

@@ -46,11 +46,13 @@ const (
 	FailTaskConfigs      = "taskconfigs-terminal"
 	FailPutTerminal      = "put-terminal"
 	FailStartSinkRetries = "sink-start-retryable"
+	FailPollPanic        = "poll-panic"
+	FailAckPanic         = "ack-panic"
 )
 
 var commonKeys = []spec.Key{
 	{Name: KeyFail, Type: spec.String, Default: FailNone, Enum: []string{FailNone, FailStartRetryable, FailStartTerminal,
-		FailPollRetryable, FailTaskConfigs, FailPutTerminal, FailStartSinkRetries}, Doc: "Injects a failure."},
+		FailPollRetryable, FailTaskConfigs, FailPutTerminal, FailStartSinkRetries, FailPollPanic, FailAckPanic}, Doc: "Injects a failure."},
 	{Name: KeyFailTimes, Type: spec.Int, Default: "1000000", Validate: spec.AtLeast(0), Doc: "Attempts that fail before one succeeds."},
 	{Name: KeyPassword, Type: spec.Password, Doc: "A secret."},
 }

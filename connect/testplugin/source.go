@@ -82,6 +82,10 @@ func (t *SourceTask) Poll(ctx context.Context) ([]*connect.ChangeEvent, error) {
 	if err := inject(t.tc.Config, FailPollRetryable); err != nil {
 		return nil, err
 	}
+	if err := inject(t.tc.Config, FailPollPanic); err != nil {
+		var m map[string]int
+		m["boom"]++ // a nil map write: a real bug's panic
+	}
 	if t.next > t.total {
 		<-ctx.Done()
 		return nil, ctxErr(ctx)
@@ -102,6 +106,9 @@ func (t *SourceTask) Poll(ctx context.Context) ([]*connect.ChangeEvent, error) {
 
 // Ack checkpoints the highest contiguous acknowledged sequence.
 func (t *SourceTask) Ack(events []*connect.ChangeEvent) {
+	if err := inject(t.tc.Config, FailAckPanic); err != nil {
+		panic(err)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, ev := range events {

@@ -57,6 +57,7 @@ func (r *record) own() {
 type runState struct {
 	lastIn   *schema.Table
 	lastPlan *chainPlan
+	rec      record
 	env      map[string]any // filter environment
 	vm       vm.VM
 	buf      []byte // hash input
@@ -160,9 +161,12 @@ func putRunState(rs *runState) {
 	if cap(rs.buf) > 64<<10 {
 		rs.buf = nil
 	}
+	clear(rs.buf[:cap(rs.buf)])
+	rs.vm = vm.VM{}
 	if len(rs.env) > 1024 {
 		rs.env = map[string]any{}
 	}
+	clear(rs.env) // row values (possibly ones a later step masks) must not linger in the pool
 	runStates.Put(rs)
 }
 
@@ -185,9 +189,11 @@ func (c *Chain) applyOne(ev *connect.ChangeEvent, rs *runState) (*connect.Change
 			}
 		}
 	}
-	r := record{ev: ev, before: ev.Before, after: ev.After}
+	r := &rs.rec // reused: a record per event would escape to the heap
+	*r = record{ev: ev, before: ev.Before, after: ev.After}
+	defer func() { *r = record{} }()
 	for _, b := range cp.ops {
-		keep, err := b.op.apply(&r, rs)
+		keep, err := b.op.apply(r, rs)
 		if err != nil {
 			return nil, &RecordError{Event: ev, Transform: b.alias, Err: err}
 		}
@@ -245,7 +251,7 @@ func (c *Chain) planFor(ev *connect.ChangeEvent, rs *runState) *chainPlan {
 		c.byPtr = map[*schema.Table]*chainPlan{}
 	}
 	cp = c.byKey[key]
-	if cp == nil || (t != nil && cp.in != t && !cp.in.SameColumns(t)) {
+	if cp == nil || (t != nil && cp.in != t && (cp.in == nil || !cp.in.SameColumns(t))) {
 		cp = c.build(in)
 		c.byKey[key] = cp
 	}

@@ -16,7 +16,7 @@ const (
 )
 
 func columnsKey(doc string) spec.Key {
-	return spec.Key{Name: KeyColumns, Type: spec.List, Required: true, Validate: validPatterns, Doc: doc}
+	return spec.Key{Name: KeyColumns, Type: spec.List, Required: true, Validate: validPatterns, Doc: doc + " Comma-separated; a regular expression cannot contain a comma."}
 }
 
 var columnsIncludeType = typeDef{

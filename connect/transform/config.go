@@ -41,7 +41,7 @@ func (d typeDef) spec() *spec.Spec {
 
 var tablesKey = spec.Key{
 	Name: KeyTables, Type: spec.List, Validate: validPatterns,
-	Doc: "Regular expressions (anchored, case-insensitive) over \"db.table\" naming the tables the transform applies to; empty applies it to every table.",
+	Doc: "Comma-separated regular expressions (anchored, case-insensitive; no commas inside one) over \"db.table\" naming the tables the transform applies to; empty applies it to every table.",
 }
 
 // registry lists the built-in types in docs order.

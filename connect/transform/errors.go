@@ -53,3 +53,8 @@ func (e *ConfigError) Error() string {
 	}
 	return "invalid transforms config: " + strings.Join(parts, "; ")
 }
+
+// FieldErrors returns the field errors, so that a caller that only sees an
+// error (the worker calling its TransformFactory) can report them per field
+// through an interface check, without importing this package.
+func (e *ConfigError) FieldErrors() []spec.FieldError { return e.Fields }

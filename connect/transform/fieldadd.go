@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -161,7 +162,8 @@ func parseStatic(s string, kind schema.Kind) (any, schema.Column, error) {
 
 // unwrapNum keeps strconv's reason without repeating the input.
 func unwrapNum(err error) error {
-	if ne, ok := err.(*strconv.NumError); ok {
+	var ne *strconv.NumError
+	if errors.As(err, &ne) {
 		return ne.Err
 	}
 	return err

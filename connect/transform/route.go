@@ -24,7 +24,7 @@ var routeRegexType = typeDef{
 		"'_'. Unmatched tables keep their topic. The event's database and table are unchanged, so sinks still see the " +
 		"source table; the worker tags routed messages with db.table.",
 	keys: []spec.Key{
-		{Name: KeyRegex, Type: spec.String, Required: true, Validate: validPatterns, Doc: "The regular expression over \"db.table\"."},
+		{Name: KeyRegex, Type: spec.String, Required: true, Validate: validPattern, Doc: "The regular expression over \"db.table\"."},
 		{Name: KeyReplacement, Type: spec.String, Required: true, Doc: "The topic, with $1 ... group references, e.g. \"cdc_$1\"."},
 	},
 	build: func(p *params) transformer {
@@ -129,4 +129,10 @@ func (r *router) plan(in shape) (shape, rowOp, error) {
 	}
 	in.topic = topic
 	return in, nil, nil
+}
+
+// validPattern is the spec Validate func of a single regular expression.
+func validPattern(v string) error {
+	_, err := compilePatterns([]string{strings.TrimSpace(v)})
+	return err
 }

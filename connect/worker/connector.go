@@ -161,7 +161,7 @@ func (c *connRuntime) assign(ctx context.Context, cfg connect.Config) {
 	var taskCfgs []connect.Config
 	for attempt := 0; ; attempt++ {
 		var err error
-		taskCfgs, err = c.instance.TaskConfigs(ctx, cfg.Clone(), maxTasks)
+		taskCfgs, err = c.taskConfigs(ctx, cfg, maxTasks)
 		if err == nil && len(taskCfgs) > maxTasks {
 			err = connect.Terminal(fmt.Errorf("plugin returned %d task configs for max.tasks=%d", len(taskCfgs), maxTasks),
 				"this is a bug in the plugin")
@@ -202,6 +202,16 @@ func (c *connRuntime) assign(ctx context.Context, cfg connect.Config) {
 	if paused {
 		c.state = Paused
 	}
+}
+
+// taskConfigs calls the plugin, turning a panic into a terminal error.
+func (c *connRuntime) taskConfigs(ctx context.Context, cfg connect.Config, maxTasks int) (out []connect.Config, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicError(v)
+		}
+	}()
+	return c.instance.TaskConfigs(ctx, cfg.Clone(), maxTasks)
 }
 
 // stop stops the task-config goroutine and every task (two-phase, bounded

@@ -26,11 +26,11 @@ func (r *taskRunner) runSink(soft, hard context.Context) (err error) {
 	task := c.instance.(connect.SinkConnector).NewTask()
 	reader, err := c.w.opts.NewReader(GroupName(c.name))
 	if err != nil {
-		return fmt.Errorf("creating reader: %w", err)
+		return fmt.Errorf("creating RocketMQ reader: %w", err)
 	}
 	defer reader.Close() //nolint:errcheck // nothing left to do with the error
 	if err := reader.Start(soft); err != nil {
-		return fmt.Errorf("starting reader: %w", err)
+		return fmt.Errorf("starting RocketMQ reader: %w", err)
 	}
 	s := &sinkLoop{r: r, task: task, reader: reader, taskLabel: strconv.Itoa(r.id)}
 	if s.dlqTopic = spec.GetString(r.cfg, spec.DLQTopic); s.dlqTopic != "" && c.w.opts.NewProducer != nil {

@@ -32,11 +32,11 @@ func (r *taskRunner) runSource(soft, hard context.Context) (err error) {
 	task := c.instance.(connect.SourceConnector).NewTask()
 	prod, err := c.w.opts.NewProducer(GroupName(c.name))
 	if err != nil {
-		return fmt.Errorf("creating producer: %w", err)
+		return fmt.Errorf("creating RocketMQ producer: %w", err)
 	}
 	defer prod.Close() //nolint:errcheck // nothing left to do with the error
 	if err := prod.Start(soft); err != nil {
-		return fmt.Errorf("starting producer: %w", err)
+		return fmt.Errorf("starting RocketMQ producer: %w", err)
 	}
 	// run is cancelled by a stop request or by the first failed send.
 	run, cancelRun := context.WithCancelCause(soft)
@@ -61,7 +61,7 @@ func (r *taskRunner) runSource(soft, hard context.Context) (err error) {
 	}
 	r.setState(Running, "")
 
-	s := &sourceSender{r: r, prod: prod, fail: cancelRun, task: task.Ack}
+	s := &sourceSender{r: r, prod: prod, fail: cancelRun, task: safeAck(task.Ack, cancelRun)}
 	s.init()
 	for {
 		if err := r.waitUnpaused(run, nil); err != nil {
@@ -135,6 +135,19 @@ func (b *ackBatch) done(err error) {
 	}
 	if b.pending.Add(-1) == 0 && !b.failed.Load() {
 		b.ack(b.events)
+	}
+}
+
+// safeAck wraps a task's Ack so that a panic in it (it runs on a producer
+// goroutine) fails the run instead of the process.
+func safeAck(ack func([]*connect.ChangeEvent), fail context.CancelCauseFunc) func([]*connect.ChangeEvent) {
+	return func(events []*connect.ChangeEvent) {
+		defer func() {
+			if v := recover(); v != nil {
+				fail(panicError(v))
+			}
+		}()
+		ack(events)
 	}
 }
 

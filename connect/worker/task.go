@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -148,11 +149,25 @@ func traceOf(err error, attempt int) string {
 	return time.Now().UTC().Format(time.RFC3339) + " " + s
 }
 
-func (r *taskRunner) runOnce(soft, hard context.Context) error {
+// runOnce runs the task once. A panic in the plugin (or in the runtime)
+// becomes a terminal error with its stack, so a bug fails one task instead
+// of the worker process.
+func (r *taskRunner) runOnce(soft, hard context.Context) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = panicError(v)
+		}
+	}()
 	if r.c.kind() == sourceKind {
 		return r.runSource(soft, hard)
 	}
 	return r.runSink(soft, hard)
+}
+
+// panicError turns a recovered panic into a terminal error.
+func panicError(v any) error {
+	return connect.Terminal(fmt.Errorf("task panicked: %v\n%s", v, debug.Stack()),
+		"this is a bug in the connector plugin; report it with this trace, then restart the task")
 }
 
 // taskContext builds what the task gets at Start.

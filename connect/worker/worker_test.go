@@ -546,3 +546,64 @@ func TestSnapshot(t *testing.T) {
 		t.Errorf("snapshot of a sink: %v", err)
 	}
 }
+
+func TestSinkOffsetOutOfRange(t *testing.T) {
+	e := newEnv(t)
+	src := name(t, "src")
+	if err := e.w.Create(src, sourceCfg(testplugin.KeyEvents, "40")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "acks", func() bool { return testplugin.Acked(src) == 40 })
+	topic := connect.TopicName(src, "db", "t")
+	// Retention removed the first two messages of every queue before any
+	// sink read them: a new sink starts at the earliest message left.
+	counts := map[int]int{}
+	for _, m := range e.broker.Messages(topic) {
+		counts[m.Queue.Queue]++
+	}
+	want := 0
+	for q, n := range counts {
+		e.broker.Expire(connect.QueueID{Topic: topic, BrokerName: "fake", Queue: q}, min(2, int64(n)))
+		want += max(n-2, 0)
+	}
+	fresh := name(t, "fresh")
+	if err := e.w.Create(fresh, sinkCfg(topic)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the fresh sink to read what is left", func() bool { return len(testplugin.Sunk(fresh)) == want })
+	if err := e.w.Stop(fresh); err != nil {
+		t.Fatal(err)
+	}
+	// Now messages after the sink's own committed position are gone: that
+	// loses data, so the task fails with a hint instead of skipping them.
+	for q, n := range counts {
+		e.broker.Expire(connect.QueueID{Topic: topic, BrokerName: "fake", Queue: q}, int64(n)+1)
+	}
+	if err := e.w.Resume(fresh); err != nil {
+		t.Fatal(err)
+	}
+	st := e.waitTaskState(fresh, worker.Failed)
+	if !strings.Contains(st.Tasks[0].Trace, "re-snapshot") {
+		t.Errorf("trace = %q", st.Tasks[0].Trace)
+	}
+}
+
+func TestPluginPanicFailsTaskNotWorker(t *testing.T) {
+	for _, point := range []string{testplugin.FailPollPanic, testplugin.FailAckPanic} {
+		t.Run(point, func(t *testing.T) {
+			e := newEnv(t)
+			src := name(t, "src")
+			if err := e.w.Create(src, sourceCfg(testplugin.KeyFail, point, testplugin.KeyFailTimes, "1")); err != nil {
+				t.Fatal(err)
+			}
+			st := e.waitTaskState(src, worker.Failed)
+			if tr := st.Tasks[0].Trace; !strings.Contains(tr, "task panicked") || !strings.Contains(tr, "bug in the connector plugin") {
+				t.Errorf("trace = %q", tr)
+			}
+			if err := e.w.RestartTask(src, 0); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "acks after the restart", func() bool { return testplugin.Acked(src) == 10 })
+		})
+	}
+}

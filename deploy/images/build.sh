@@ -202,7 +202,9 @@ build_one() {
 	tag="$(tag_of "$name")"
 	archive="$CACHE/images/$name-$(hash_of "$name").tar.zst"
 	if image_exists "$tag"; then
-		log "$name: $tag exists, skipped"
+		if [[ "$ARCHIVE" == 1 && ! -f "$archive" ]]; then
+			save_archive "$name" "$tag" "$archive"
+		fi
 		return
 	fi
 	local parent
@@ -231,12 +233,30 @@ build_one() {
 		docker_build "$name" "$tag" "$ctx"
 		rm -rf "$ctx" "$ctx.log"
 	fi
-	if [[ "$ARCHIVE" == 1 ]]; then
-		mkdir -p "$CACHE/images"
-		rm -f "$CACHE/images/$name-"*.tar.zst
-		docker save "$tag" | zstd -q -1 -T0 -o "$archive.tmp" && mv "$archive.tmp" "$archive"
-	fi
 	log "$name: built $tag in $((SECONDS - start))s"
+	prune_old "$name" "$tag"
+	if [[ "$ARCHIVE" == 1 ]]; then
+		save_archive "$name" "$tag" "$archive"
+	fi
+}
+
+# save_archive NAME TAG FILE saves an image, zstd-compressed, replacing older archives of NAME.
+save_archive() {
+	local name=$1 tag=$2 archive=$3 start=$SECONDS
+	mkdir -p "$CACHE/images"
+	rm -f "$CACHE/images/$name-"*.tar.zst
+	docker save "$tag" | zstd -q -1 -T0 -o "$archive.tmp"
+	mv "$archive.tmp" "$archive"
+	log "$name: saved to $archive in $((SECONDS - start))s"
+}
+
+# prune_old NAME TAG removes other tags of the same image (older builds); images still used by a
+# container stay.
+prune_old() {
+	local name=$1 tag=$2 old
+	for old in $(docker images --format '{{.Repository}}:{{.Tag}}' "$REPO/$name"); do
+		if [[ "$old" != "$tag" ]]; then docker rmi "$old" >/dev/null 2>&1 || true; fi
+	done
 }
 
 # write_env records every image whose current tag exists, for integration/containers.
@@ -263,6 +283,7 @@ main() {
 		parent_of "$name" >/dev/null
 	done
 	for name in "${names[@]}"; do
+		if image_exists "$(tag_of "$name")"; then log "$name: $(tag_of "$name") is up to date"; fi
 		build_one "$name"
 	done
 	write_env

@@ -34,7 +34,7 @@ if ! command -v docker >/dev/null || ! command -v dockerd >/dev/null; then
 fi
 
 if ! engine_answers; then
-	if pgrep -x dockerd >/dev/null; then
+	if pidof dockerd >/dev/null; then
 		log "dockerd is starting; waiting for it"
 	else
 		log "starting dockerd (log: $LOG)"
@@ -42,7 +42,7 @@ if ! engine_answers; then
 		if command -v systemctl >/dev/null && [[ -d /run/systemd/system ]]; then
 			"${SUDO[@]}" systemctl start docker || true
 		fi
-		if ! pgrep -x dockerd >/dev/null; then
+		if ! pidof dockerd >/dev/null; then
 			"${SUDO[@]}" bash -c "nohup dockerd >>'$LOG' 2>&1 </dev/null &"
 		fi
 	fi

@@ -138,7 +138,7 @@ func removeOrphans(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	defer cli.Close()
+	defer func() { _ = cli.Close() }()
 	res, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: client.Filters{}.Add("label", labelOwner)})
 	if err != nil {
 		return
@@ -211,7 +211,7 @@ func checkImage(ctx context.Context, img string) error {
 	if err != nil {
 		return fmt.Errorf("connecting to Docker (is it running? try deploy/local/ensure-docker.sh): %w", err)
 	}
-	defer cli.Close()
+	defer func() { _ = cli.Close() }()
 	if _, err := cli.ImageInspect(ctx, img); err != nil {
 		if isLocalImage(img) {
 			return fmt.Errorf("image %s is missing: run `make images` (deploy/images/build.sh): %w", img, err)
@@ -252,7 +252,7 @@ func logTail(c *testcontainers.DockerContainer, n int) string {
 	if err != nil {
 		return fmt.Sprintf("(reading container log: %v)", err)
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	lines := make([]string, 0, n)
 	sc := bufio.NewScanner(io.LimitReader(rc, 8<<20))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -276,7 +276,7 @@ func imageFor(name string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("no image for %s: %s is unset and %s cannot be read (run `make images`): %w", name, key, path, err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")

@@ -70,7 +70,7 @@ func (m *MySQL) NewDatabase(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("opening %s: %v", m.Addr(), err)
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	if _, err := db.ExecContext(context.Background(), "CREATE DATABASE `"+name+"`"); err != nil {
 		t.Fatalf("creating database %s on %s: %v", name, m.Addr(), err)
 	}
@@ -165,7 +165,7 @@ func (m *MySQL) probe(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	var one int
 	if err := db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return fmt.Errorf("querying: %w", err)
@@ -200,7 +200,7 @@ func BinlogPosition(ctx context.Context, db *sql.DB) (string, uint64, error) {
 }
 
 func scanPosition(rows *sql.Rows) (string, uint64, error) {
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	cols, err := rows.Columns()
 	if err != nil {
 		return "", 0, err

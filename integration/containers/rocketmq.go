@@ -126,6 +126,15 @@ const readyTopic = "binlake_ready"
 
 // probe succeeds when a message is sent and pulled back by offset.
 func (r *RocketMQ) probe(ctx context.Context) error {
+	// Cheap check first: the Go client logs every failed connection attempt.
+	for _, addr := range []string{r.NamesrvAddr, r.BrokerAddr} {
+		var d net.Dialer
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return fmt.Errorf("connecting to %s: %w", addr, err)
+		}
+		_ = conn.Close()
+	}
 	id := fmt.Sprintf("binlake-ready-%d-%d", os.Getpid(), probeSeq.Add(1))
 	p, err := producer.NewDefaultProducer(
 		producer.WithNameServer([]string{r.NamesrvAddr}),

@@ -75,7 +75,7 @@ func getTopicConfig(ctx context.Context, c *remoting.Client, addr, topic string)
 // it (read back from the brokers, not from the name server).
 func TopicConfigs(ctx context.Context, namesrvAddr, topic string) ([]TopicConfig, error) {
 	c := remoting.NewClient()
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	ms, err := masters(ctx, c, namesrvAddr)
 	if err != nil {
 		return nil, err
@@ -140,7 +140,7 @@ func CreateTopic(ctx context.Context, namesrvAddr, topic string, queues int, att
 		return fmt.Errorf("creating topic %s: %w", topic, err)
 	}
 	c := remoting.NewClient()
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	ms, err := masters(ctx, c, namesrvAddr)
 	if err != nil {
 		return fmt.Errorf("creating topic %s: %w", topic, err)
@@ -235,9 +235,19 @@ func validateTopic(topic string) error {
 		return fmt.Errorf("topic name %q is longer than 127 characters", topic)
 	}
 	for _, r := range topic {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '%' || r == '|') {
+		if !topicRune(r) {
 			return fmt.Errorf("topic name %q contains %q; allowed are letters, digits, '_', '-', '%%' and '|'", topic, r)
 		}
 	}
 	return nil
+}
+
+// topicRune reports whether r may appear in a topic name.
+func topicRune(r rune) bool {
+	switch {
+	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		return true
+	default:
+		return r == '_' || r == '-' || r == '%' || r == '|'
+	}
 }

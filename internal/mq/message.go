@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"strings"
 
 	"github.com/apache/rocketmq-client-go/v2/primitive"
 )
@@ -44,28 +43,22 @@ func QueueIndex(key string, n int) int {
 }
 
 // validate checks what the broker would reject, so a bad message fails at
-// Send instead of poisoning a batch.
+// Send instead of poisoning a batch. The topic name is checked when the
+// producer first routes the topic.
 func (m *Message) validate() error {
 	if m == nil {
 		return errors.New("message is nil")
 	}
-	if err := validateTopic(m.Topic); err != nil {
-		return err
+	if m.Topic == "" {
+		return errors.New("message topic is empty")
 	}
-	size := 0
-	check := func(name, s string) error {
-		if strings.ContainsAny(s, "\x01\x02") {
-			return fmt.Errorf("%s %q contains a control character RocketMQ uses as a separator", name, s)
-		}
-		return nil
+	if hasSeparator(m.Key) {
+		return fmt.Errorf("key %q contains a control character RocketMQ uses as a separator", m.Key)
 	}
-	if err := check("key", m.Key); err != nil {
-		return err
+	if hasSeparator(m.Tag) {
+		return fmt.Errorf("tag %q contains a control character RocketMQ uses as a separator", m.Tag)
 	}
-	if err := check("tag", m.Tag); err != nil {
-		return err
-	}
-	size += len(m.Key) + len(m.Tag) + 16
+	size := len(m.Key) + len(m.Tag) + 16
 	for k, v := range m.Props {
 		if k == "" {
 			return errors.New("message property name is empty")
@@ -73,11 +66,8 @@ func (m *Message) validate() error {
 		if reservedProps[k] {
 			return fmt.Errorf("message property %q is reserved by RocketMQ", k)
 		}
-		if err := check("property name", k); err != nil {
-			return err
-		}
-		if err := check("property value", v); err != nil {
-			return err
+		if hasSeparator(k) || hasSeparator(v) {
+			return fmt.Errorf("message property %q=%q contains a control character RocketMQ uses as a separator", k, v)
 		}
 		size += len(k) + len(v) + 2
 	}
@@ -85,6 +75,16 @@ func (m *Message) validate() error {
 		return fmt.Errorf("message properties take %d bytes, more than RocketMQ's %d", size, maxPropertiesLen)
 	}
 	return nil
+}
+
+// hasSeparator reports whether s contains RocketMQ's property separators.
+func hasSeparator(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == nameValueSeparator || s[i] == propertySeparator {
+			return true
+		}
+	}
+	return false
 }
 
 // encode appends m in RocketMQ's batch element layout (TOTALSIZE,

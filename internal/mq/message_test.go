@@ -146,7 +146,6 @@ func TestValidate(t *testing.T) {
 		{"plain", &Message{Topic: "binlake_db_t", Key: "1", Body: []byte("x")}, true},
 		{"nil", nil, false},
 		{"no topic", &Message{Key: "1"}, false},
-		{"dotted topic", &Message{Topic: "db.t"}, false},
 		{"separator in key", &Message{Topic: "t", Key: "a\x01b"}, false},
 		{"separator in prop", &Message{Topic: "t", Props: map[string]string{"a": "b\x02"}}, false},
 		{"reserved prop", &Message{Topic: "t", Props: map[string]string{"KEYS": "x"}}, false},

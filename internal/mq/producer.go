@@ -532,6 +532,9 @@ func (p *Producer) route(ctx context.Context, topic string) ([]*queueState, erro
 	if ok {
 		return qs, nil
 	}
+	if err := validateTopic(topic); err != nil {
+		return nil, err
+	}
 	p.routeMu.Lock()
 	defer p.routeMu.Unlock()
 	p.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -355,6 +356,12 @@ func TestProducerConfigValidation(t *testing.T) {
 		_, err := NewProducer(tt.cfg)
 		if (err == nil) != tt.ok {
 			t.Errorf("%s: NewProducer = %v, want ok=%v", tt.name, err, tt.ok)
+		}
+	}
+	started := newTestProducer(t, ProducerConfig{}, newFakeBroker(t), "t", 1)
+	for _, topic := range []string{"db.t", "a b", strings.Repeat("t", 128)} {
+		if err := started.Send(context.Background(), &Message{Topic: topic}, nil); err == nil {
+			t.Errorf("Send to topic %q accepted", topic)
 		}
 	}
 	p, _ := NewProducer(ProducerConfig{NamesrvAddr: "127.0.0.1:9876", Group: "g"})

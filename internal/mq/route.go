@@ -139,6 +139,10 @@ func fetchClusterInfo(ctx context.Context, c *remoting.Client, namesrv string) (
 	return &ci, nil
 }
 
+// maxQueuesPerBroker bounds a topic's queue count on one broker (RocketMQ
+// brokers allow far fewer by default).
+const maxQueuesPerBroker = 1 << 16
+
 // routeQueue is one queue of a topic with its broker's master address.
 type routeQueue struct {
 	BrokerName string
@@ -167,6 +171,7 @@ func (r *topicRoute) queues(pick func(queueData) (int, bool)) []routeQueue {
 	var out []routeQueue
 	for _, q := range qds {
 		n, ok := pick(q)
+		n = min(n, maxQueuesPerBroker) // bound what a malformed route can allocate
 		addr := addrs[q.BrokerName]
 		if !ok || addr == "" {
 			continue

@@ -63,3 +63,19 @@ func TestAttributes(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func FuzzDecodeRoute(f *testing.F) {
+	f.Add([]byte(`{"brokerDatas":[{"brokerAddrs":{0:"127.0.0.1:10911"},"brokerName":"b","cluster":"c"}],"queueDatas":[{"brokerName":"b","perm":6,"readQueueNums":4,"writeQueueNums":4}]}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r topicRoute
+		if err := decodeFastJSON(b, &r); err != nil {
+			return
+		}
+		for _, q := range append(r.writeQueues(), r.readQueues()...) {
+			if q.Addr == "" || q.QueueID < 0 {
+				t.Fatalf("route queue without a broker address: %+v", q)
+			}
+		}
+	})
+}

@@ -66,7 +66,6 @@ type Task struct {
 
 type tableState struct {
 	name      string // source db.table
-	lakeName  string
 	writer    TableWriter
 	committed Position
 	buf       *tableBuffer

@@ -207,9 +207,9 @@ func (r *runner) waitFor(what string, timeout time.Duration, cond func([]*connec
 	deadline := time.Now().Add(timeout)
 	for {
 		r.mu.Lock()
-		err := r.err
-		ok := err == nil && cond(r.events)
+		err, evs := r.err, r.events // appends never change existing elements
 		r.mu.Unlock()
+		ok := err == nil && cond(evs)
 		if err != nil {
 			r.t.Fatalf("task failed while waiting for %s: %v", what, err)
 		}

@@ -504,9 +504,10 @@ func (t *Task) emitReadyChunks() {
 	}
 }
 
-// status publishes snapshot progress. Task.mu must be held.
+// status records the snapshot progress text; the flusher publishes it
+// (never under Task.mu). Task.mu must be held.
 func (t *Task) status() {
-	if t.tc.SetStatus == nil || t.snap == nil {
+	if t.snap == nil {
 		return
 	}
 	s := t.snap
@@ -516,7 +517,10 @@ func (t *Task) status() {
 		rate = float64(s.prog.Rows-s.rows0) / el
 	}
 	if s.done {
-		t.tc.SetStatus(fmt.Sprintf("snapshot done: %d tables, %d rows (%.0f rows/s); streaming", len(s.prog.Done), s.prog.Rows, rate))
+		t.statusText = fmt.Sprintf("snapshot done: %d tables, %d rows (%.0f rows/s); streaming", len(s.prog.Done), s.prog.Rows, rate)
+		if t.cfg.snapshotMode == SnapshotInitialOnly {
+			t.statusText = fmt.Sprintf("snapshot done: %d tables, %d rows (%.0f rows/s); snapshot.mode=initial_only, not streaming", len(s.prog.Done), s.prog.Rows, rate)
+		}
 		return
 	}
 	cur := ""
@@ -527,6 +531,6 @@ func (t *Task) status() {
 	if s.prog.Total > 0 {
 		pct = fmt.Sprintf(" (~%.0f%%)", 100*float64(s.prog.Rows)/float64(s.prog.Total))
 	}
-	t.tc.SetStatus(fmt.Sprintf("snapshot: %d/%d tables done, at %s, %d rows%s, %.0f rows/s",
+	t.statusText = (fmt.Sprintf("snapshot: %d/%d tables done, at %s, %d rows%s, %.0f rows/s",
 		len(s.prog.Done), len(s.prog.Done)+len(s.prog.Tables), cur, s.prog.Rows, pct, rate))
 }

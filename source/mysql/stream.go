@@ -588,7 +588,9 @@ func (t *Task) reread(refs []tables.Ref, q string) error {
 
 // push appends an event to the bounded buffer, waiting for room.
 func (t *Task) push(ev *connect.ChangeEvent) {
-	for len(t.buf) >= t.bufMax && !t.closed {
+	// Poll emits ready chunks itself when idle; it is the consumer, so it
+	// must not wait (the buffer then overshoots by at most one chunk).
+	for len(t.buf) >= t.bufMax && !t.closed && !t.inPoll {
 		t.room.Wait()
 	}
 	t.buf = append(t.buf, ev)

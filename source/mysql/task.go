@@ -55,6 +55,8 @@ type Task struct {
 	snap       *snapshotRun
 	snapDone   bool
 	emitting   bool // a snapshot chunk is being emitted; the reader waits
+	statusText string
+	inPoll     bool // Poll is emitting ready chunks
 	// streamOff: snapshot.mode=initial_only finished; binlog events are
 	// no longer emitted.
 	streamOff bool
@@ -488,6 +490,7 @@ func (t *Task) flusher() {
 	interval := min(t.cfg.heartbeat, time.Second)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
+	published := ""
 	for {
 		select {
 		case <-t.stopping:
@@ -496,6 +499,13 @@ func (t *Task) flusher() {
 		}
 		if err := t.flush(); err != nil {
 			t.log.Warn("writing the source checkpoint", "error", err)
+		}
+		t.mu.Lock()
+		st := t.statusText
+		t.mu.Unlock()
+		if st != published && t.tc.SetStatus != nil {
+			t.tc.SetStatus(st)
+			published = st
 		}
 	}
 }
@@ -549,7 +559,9 @@ func (t *Task) Poll(ctx context.Context) ([]*connect.ChangeEvent, error) {
 			t.mu.Unlock()
 			return out, nil
 		}
+		t.inPoll = true
 		t.emitReadyChunks()
+		t.inPoll = false
 		empty := len(t.buf) == 0
 		t.mu.Unlock()
 		if !empty {

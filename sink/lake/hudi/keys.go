@@ -21,13 +21,13 @@ const (
 // version, as Hudi's SimpleKeyGenerator (one key column),
 // ComplexKeyGenerator (several) and NonpartitionedKeyGenerator do.
 type keyGen struct {
-	keyCols   []int
-	keyNames  []string
-	keyKinds  []schema.Kind
-	partCol   int // -1: not partitioned
-	partKind  schema.Kind
-	partName  string
-	hiveStyle bool
+	keyCols    []int
+	keyNames   []string
+	keyColumns []schema.Column
+	partCol    int // -1: not partitioned
+	partC      schema.Column
+	partName   string
+	hiveStyle  bool
 }
 
 func newKeyGen(t *schema.Table, partitionField string, hiveStyle bool) (*keyGen, error) {
@@ -37,7 +37,7 @@ func newKeyGen(t *schema.Table, partitionField string, hiveStyle bool) (*keyGen,
 	g := &keyGen{keyCols: t.PrimaryKey, partCol: -1, hiveStyle: hiveStyle}
 	for _, i := range t.PrimaryKey {
 		g.keyNames = append(g.keyNames, t.Columns[i].Name)
-		g.keyKinds = append(g.keyKinds, t.Columns[i].Kind)
+		g.keyColumns = append(g.keyColumns, t.Columns[i])
 	}
 	if partitionField != "" {
 		g.partCol = t.ColumnIndex(partitionField)
@@ -45,7 +45,7 @@ func newKeyGen(t *schema.Table, partitionField string, hiveStyle bool) (*keyGen,
 			return nil, fmt.Errorf("partition field %q is not a column of %s", partitionField, t.QualifiedName())
 		}
 		g.partName = t.Columns[g.partCol].Name
-		g.partKind = t.Columns[g.partCol].Kind
+		g.partC = t.Columns[g.partCol]
 	}
 	return g, nil
 }
@@ -70,7 +70,7 @@ func (g *keyGen) recordKey(row []any) (string, error) {
 		if i >= len(row) {
 			return "", fmt.Errorf("row has %d values, the key column is at %d", len(row), i)
 		}
-		return keyText(g.keyKinds[0], row[i]), nil
+		return keyText(g.keyColumns[0], row[i]), nil
 	}
 	var sb strings.Builder
 	for n, i := range g.keyCols {
@@ -82,7 +82,7 @@ func (g *keyGen) recordKey(row []any) (string, error) {
 		}
 		sb.WriteString(g.keyNames[n])
 		sb.WriteByte(':')
-		sb.WriteString(keyText(g.keyKinds[n], row[i]))
+		sb.WriteString(keyText(g.keyColumns[n], row[i]))
 	}
 	return sb.String(), nil
 }
@@ -99,7 +99,7 @@ func (g *keyGen) partitionPath(row []any) (string, error) {
 	}
 	v := defaultPartitionVal
 	if row[g.partCol] != nil {
-		v = escapePathName(valueText(g.partKind, row[g.partCol]))
+		v = escapePathName(valueText(g.partC, row[g.partCol]))
 		if v == "" {
 			v = defaultPartitionVal
 		}
@@ -110,11 +110,11 @@ func (g *keyGen) partitionPath(row []any) (string, error) {
 	return v, nil
 }
 
-func keyText(k schema.Kind, v any) string {
+func keyText(c schema.Column, v any) string {
 	if v == nil {
 		return nullRecordKey
 	}
-	s := valueText(k, v)
+	s := valueText(c, v)
 	if s == "" {
 		return emptyRecordKey
 	}
@@ -124,9 +124,14 @@ func keyText(k schema.Kind, v any) string {
 // valueText formats a column value the way Hudi's key generators print Avro
 // values: numbers in decimal, dates as ISO dates, decimals exactly,
 // timestamps as their long micros, bytes in base64.
-func valueText(k schema.Kind, v any) string {
-	if d, ok := v.(int32); ok && k == schema.KindDate {
+func valueText(c schema.Column, v any) string {
+	if d, ok := v.(int32); ok && c.Kind == schema.KindDate {
 		return dateText(d)
+	}
+	if d, ok := v.(schema.Decimal); ok && c.Kind == schema.KindDecimal {
+		if r, err := d.Rescale(int32(c.Scale)); err == nil {
+			return r.String() // the column's scale, whatever scale the value came with
+		}
 	}
 	switch x := v.(type) {
 	case string:

@@ -226,3 +226,60 @@ func TestCompositeKeyAndPartitionMove(t *testing.T) {
 		t.Errorf("key generator %s", w.keys.keyGeneratorClass())
 	}
 }
+
+func TestRecordKeysAndPartitionPaths(t *testing.T) {
+	dec := func(s string) schema.Decimal {
+		d, err := schema.ParseDecimal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	cases := []struct {
+		name    string
+		col     schema.Column
+		v       any
+		key     string
+		part    string
+		hivePrt string
+	}{
+		{"int", schema.Column{Name: "k", Kind: schema.KindInt64}, int64(-42), "-42", "-42", "k=-42"},
+		{"string", schema.Column{Name: "k", Kind: schema.KindString}, "a/b:c", "a/b:c", "a%2Fb%3Ac", "k=a%2Fb%3Ac"},
+		{"empty string", schema.Column{Name: "k", Kind: schema.KindString}, "", "__empty__", "__HIVE_DEFAULT_PARTITION__", "k=__HIVE_DEFAULT_PARTITION__"},
+		{"null", schema.Column{Name: "k", Kind: schema.KindString, Optional: true}, nil, "__null__", "__HIVE_DEFAULT_PARTITION__", "k=__HIVE_DEFAULT_PARTITION__"},
+		{"decimal rescaled", schema.Column{Name: "k", Kind: schema.KindDecimal, Precision: 10, Scale: 2}, dec("1.5"), "1.50", "1.50", "k=1.50"},
+		{"date", schema.Column{Name: "k", Kind: schema.KindDate}, int32(19000), "2022-01-08", "2022-01-08", "k=2022-01-08"},
+		{"bool", schema.Column{Name: "k", Kind: schema.KindBool}, true, "true", "true", "k=true"},
+		{"bytes", schema.Column{Name: "k", Kind: schema.KindBytes}, []byte{0xff, 0}, "/wA=", "%2FwA%3D", "k=%2FwA%3D"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tbl := &schema.Table{Database: "d", Name: "t", Columns: []schema.Column{tc.col}, PrimaryKey: []int{0}}
+			for _, hive := range []bool{false, true} {
+				kg, err := newKeyGen(tbl, "k", hive)
+				if err != nil {
+					t.Fatal(err)
+				}
+				k, err := kg.recordKey([]any{tc.v})
+				if err != nil || k != tc.key {
+					t.Errorf("record key %q, %v; want %q", k, err, tc.key)
+				}
+				p, err := kg.partitionPath([]any{tc.v})
+				want := tc.part
+				if hive {
+					want = tc.hivePrt
+				}
+				if err != nil || p != want {
+					t.Errorf("hive=%v: partition path %q, %v; want %q", hive, p, err, want)
+				}
+			}
+		})
+	}
+	if _, err := newKeyGen(&schema.Table{Database: "d", Name: "t", Columns: []schema.Column{{Name: "a", Kind: schema.KindInt32}}}, "", false); err == nil {
+		t.Error("a table without primary key was accepted")
+	}
+	kg, _ := newKeyGen(&schema.Table{Database: "d", Name: "t", Columns: []schema.Column{{Name: "a", Kind: schema.KindInt32}}, PrimaryKey: []int{0}}, "", false)
+	if _, err := kg.recordKey(nil); err == nil {
+		t.Error("a short row gave a key")
+	}
+}

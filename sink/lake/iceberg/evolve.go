@@ -91,7 +91,7 @@ func planEvolution(cur *iceberg.Schema, t *schema.Table, mode lake.Mode) ([]sche
 	var changes []schemaChange
 	seen := map[int]bool{}
 	for _, c := range t.Columns {
-		want, err := IcebergType(c)
+		want, err := ColumnType(c)
 		if err != nil {
 			return nil, err
 		}

@@ -19,8 +19,8 @@ const (
 	ColSourceTs = "_binlake_source_ts"
 )
 
-// IcebergType returns the Iceberg type of a column kind (ARCHITECTURE.md 3.3).
-func IcebergType(c schema.Column) (iceberg.Type, error) {
+// ColumnType returns the Iceberg type of a column kind (ARCHITECTURE.md 3.3).
+func ColumnType(c schema.Column) (iceberg.Type, error) {
 	switch c.Kind {
 	case schema.KindBool:
 		return iceberg.PrimitiveTypes.Bool, nil
@@ -73,7 +73,7 @@ func Schema(t *schema.Table, mode lake.Mode) (*iceberg.Schema, error) {
 	fields := make([]iceberg.NestedField, 0, len(t.Columns)+3)
 	var ids []int
 	for i, c := range t.Columns {
-		typ, err := IcebergType(c)
+		typ, err := ColumnType(c)
 		if err != nil {
 			return nil, fmt.Errorf("mapping table %s: %w", t.QualifiedName(), err)
 		}

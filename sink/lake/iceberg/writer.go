@@ -3,6 +3,7 @@ package iceberg
 import (
 	"context"
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"time"
 
@@ -155,8 +156,23 @@ func (w *tableWriter) writeFiles(ctx context.Context, b *lake.Batch) (data, dele
 		if err != nil {
 			return nil, nil, err
 		}
+		// Key records are small: build them all first, so that a bad key
+		// value is an error here rather than inside the library's writer
+		// (whose batch packing panics on iterator errors).
+		var keys []arrow.RecordBatch
+		defer func() {
+			for _, r := range keys {
+				r.Release()
+			}
+		}()
+		for rec, err := range records(w.f.mem, dasc, b.Deletes, w.rowSource(dasc)) {
+			if err != nil {
+				return nil, nil, fmt.Errorf("building equality deletes of %s: %w", w.ident, err)
+			}
+			keys = append(keys, rec)
+		}
 		txn := w.tbl.NewTransaction()
-		deletes, err = txn.WriteEqualityDeletes(ctx, ids, records(w.f.mem, dasc, b.Deletes, w.rowSource(dasc)))
+		deletes, err = txn.WriteEqualityDeletes(ctx, ids, recordSeq(keys))
 		if err != nil {
 			return nil, nil, fmt.Errorf("writing equality deletes of %s: %w", w.ident, err)
 		}
@@ -316,4 +332,15 @@ func tableMode(tbl *table.Table, fallback lake.Mode) lake.Mode {
 		return lake.ModeAppend
 	}
 	return fallback
+}
+
+// recordSeq yields records the caller keeps ownership of.
+func recordSeq(recs []arrow.RecordBatch) iter.Seq2[arrow.RecordBatch, error] {
+	return func(yield func(arrow.RecordBatch, error) bool) {
+		for _, r := range recs {
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
 }
