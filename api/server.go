@@ -8,6 +8,7 @@ package api
 
 import (
 	"crypto/subtle"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -90,7 +91,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.Se
 func (s *Server) recoverJSON(c *gin.Context) {
 	defer func() {
 		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
+			if err, ok := v.(error); ok && errors.Is(err, http.ErrAbortHandler) {
 				panic(v)
 			}
 			s.opts.Logger.Error("panic in request handler", "method", c.Request.Method, "path", c.Request.URL.Path, "panic", v)
@@ -156,7 +157,7 @@ func (s *Server) routes() []route {
 		{method: "POST", path: "/connectors/:name/tasks/:id/restart", summary: "Restart one task (brings a FAILED task back)",
 			ok: 204, errors: []int{e400, e404, e409}, handler: (*Server).restartTask},
 		{method: "GET", path: "/connectors/:name/offsets", summary: "Source checkpoints / sink committed positions",
-			ok: 200, okSchema: "Offsets", errors: []int{e400, e404, e500}, handler: (*Server).offsets},
+			ok: 200, okSchema: "Offsets", errors: []int{e400, e404, e409, e500}, handler: (*Server).offsets},
 		{method: "POST", path: "/connectors/:name/snapshot", summary: "Ad-hoc lock-free (re-)snapshot of the listed tables",
 			body: "SnapshotRequest", ok: 202, okSchema: "SnapshotRequest", errors: []int{e400, e404, e409, e500}, handler: (*Server).snapshot},
 		{method: "GET", path: "/connector-plugins", summary: "Installed plugins",

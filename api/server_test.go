@@ -323,7 +323,7 @@ func TestFailedTaskStatusCarriesTrace(t *testing.T) {
 	c.waitTaskState(n, worker.Failed)
 	var st worker.Status
 	c.expect("GET", "/connectors/"+n+"/status", "", 200).json(t, &st)
-	if !strings.Contains(st.Tasks[0].Trace, "injected failure") {
+	if !strings.Contains(st.Tasks[0].Trace, "injected failure") || !strings.Contains(st.Tasks[0].Trace, spec.Redacted) {
 		t.Errorf("trace = %q", st.Tasks[0].Trace)
 	}
 }
@@ -359,8 +359,17 @@ func TestOffsetsAndSnapshot(t *testing.T) {
 
 	c.expect("POST", "/connectors/"+sink, `{"connector.class": "test-sink", "value.converter": "json", "connect.topicnames": "t1"}`, 201)
 	c.expect("POST", "/connectors/"+sink+"/snapshot", `{"tables": ["db.t"]}`, 400).errorBody(t)
-	// The sink's topic does not exist, so no task reports offsets yet.
-	c.expect("GET", "/connectors/"+sink+"/offsets", "", 200)
+	// A stopped sink has no task to ask; a running one reports (nothing
+	// committed yet: its topic does not exist).
+	c.expect("POST", "/connectors/"+sink+"/stop", "", 202)
+	c.expect("GET", "/connectors/"+sink+"/offsets", "", 409).errorBody(t)
+	c.expect("POST", "/connectors/"+sink+"/resume", "", 202)
+	c.waitTaskState(sink, worker.Running)
+	var sinkOff worker.Offsets
+	c.expect("GET", "/connectors/"+sink+"/offsets", "", 200).json(t, &sinkOff)
+	if sinkOff.Type != "sink" || sinkOff.Tasks == nil {
+		t.Errorf("sink offsets = %+v", sinkOff)
+	}
 }
 
 func TestPluginRoutes(t *testing.T) {
@@ -396,6 +405,10 @@ func TestPluginRoutes(t *testing.T) {
 		t.Errorf("validate of a valid config = %+v", vr)
 	}
 	c.expect("PUT", "/connector-plugins/test-source/config/validate", `{"connector.class": "test-sink"}`, 400).errorBody(t)
+	c.expect("PUT", "/connector-plugins/test-sink/config/validate", `{"connect.topicnames": "forbidden", "value.converter": "json"}`, 200).json(t, &vr)
+	if vr.ErrorCount != 1 || vr.Errors[0].Field != "connect.topicnames" || !strings.Contains(vr.Errors[0].Message, "not allowed") {
+		t.Errorf("validate with a cross-field error = %+v", vr)
+	}
 	c.expect("PUT", "/connector-plugins/test-source/config/validate", `nope`, 400).errorBody(t)
 	c.expect("PUT", "/connector-plugins/nope/config/validate", `{}`, 404).errorBody(t)
 }

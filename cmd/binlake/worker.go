@@ -20,6 +20,7 @@ import (
 	cpfile "github.com/binlake/binlake/checkpoint/file"
 	cprocketmq "github.com/binlake/binlake/checkpoint/rocketmq"
 	"github.com/binlake/binlake/connect"
+	"github.com/binlake/binlake/connect/transform"
 	"github.com/binlake/binlake/connect/worker"
 	"github.com/binlake/binlake/converter"
 	"github.com/binlake/binlake/converter/avro"
@@ -123,8 +124,16 @@ func serve(ctx context.Context, cfg *workerConfig, log *slog.Logger) error {
 			"avro": avro.Factory(regClient),
 			"json": func(connect.Config) (converter.Converter, error) { return convjson.New(), nil },
 		},
-		Logger:          log,
-		ShutdownTimeout: cfg.shutdownTimeout,
+		Transforms: func(c connect.Config) (worker.Transform, error) {
+			chain, err := transform.New(c)
+			if err != nil {
+				return nil, err
+			}
+			return chain, nil
+		},
+		ValidateTransforms: transform.Validate,
+		Logger:             log,
+		ShutdownTimeout:    cfg.shutdownTimeout,
 	})
 	if err != nil {
 		return err

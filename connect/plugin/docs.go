@@ -47,6 +47,15 @@ func WriteMarkdown(w io.Writer, plugins []Plugin) error {
 	return err
 }
 
+// WriteKeysMarkdown renders keys as the tables WriteMarkdown uses (one per
+// group), for other reference sections such as transforms.
+func WriteKeysMarkdown(w io.Writer, keys []spec.Key) error {
+	var b strings.Builder
+	writeKeys(&b, keys)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
 func quoteAll(ss []string) string {
 	q := make([]string, len(ss))
 	for i, s := range ss {

@@ -35,6 +35,11 @@ type Plugin struct {
 	// New returns a fresh connector: a connect.SourceConnector for a
 	// source plugin, a connect.SinkConnector for a sink. It does no I/O.
 	New func() connect.Connector
+	// Validate, when set, checks rules that span keys (e.g. "uri is
+	// required when catalog.type=rest") on a config that passed the spec,
+	// with defaults applied; it returns one error per bad field and does
+	// no I/O. The REST create, update and validate routes report them.
+	Validate func(cfg connect.Config) []spec.FieldError
 }
 
 // FullSpec returns the plugin's complete spec: spec.Common, then spec.Source

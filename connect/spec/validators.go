@@ -47,7 +47,7 @@ func TopicName(v string) error {
 		return fmt.Errorf("topic name is %d characters long; the limit is %d", len(v), MaxTopicLen)
 	}
 	for _, c := range v {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+		if !topicChar(c) {
 			return fmt.Errorf("topic name %q has character %q; use only A-Z, a-z, 0-9, _ and -", v, c)
 		}
 	}
@@ -62,4 +62,9 @@ func TopicList(v string) error {
 		}
 	}
 	return nil
+}
+
+// topicChar reports whether c may appear in a RocketMQ topic name.
+func topicChar(c rune) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-'
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/binlake/binlake/connect"
@@ -36,6 +37,9 @@ const (
 	// KeyTable is the "db.table" the source emits for.
 	KeyTable = "test.table"
 )
+
+// ForbiddenTopic is a topic the test sink's cross-field validation rejects.
+const ForbiddenTopic = "forbidden"
 
 // Failure injection points for KeyFail.
 const (
@@ -71,6 +75,12 @@ func init() {
 		Name: SinkName, Kind: plugin.Sink, Doc: "Collects events for tests.",
 		Spec: &spec.Spec{Keys: commonKeys},
 		New:  func() connect.Connector { return &SinkConnector{} },
+		Validate: func(cfg connect.Config) []spec.FieldError {
+			if slices.Contains(spec.GetList(cfg, spec.TopicNames), ForbiddenTopic) {
+				return []spec.FieldError{{Field: spec.TopicNames, Message: "topic " + ForbiddenTopic + " is not allowed"}}
+			}
+			return nil
+		},
 	})
 }
 
@@ -135,7 +145,9 @@ func inject(cfg connect.Config, point string) error {
 	if hub.attempts[name] > spec.GetInt(cfg, KeyFailTimes) {
 		return nil
 	}
-	err := fmt.Errorf("%s: %w", point, errInjected)
+	// The error quotes the secret, as a careless driver error might: the
+	// worker must redact it from statuses and logs.
+	err := fmt.Errorf("%s (password %q): %w", point, cfg[KeyPassword], errInjected)
 	switch point {
 	case FailStartTerminal, FailTaskConfigs, FailPutTerminal:
 		return connect.Terminal(err, "remove test.fail")

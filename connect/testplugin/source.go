@@ -83,8 +83,7 @@ func (t *SourceTask) Poll(ctx context.Context) ([]*connect.ChangeEvent, error) {
 		return nil, err
 	}
 	if err := inject(t.tc.Config, FailPollPanic); err != nil {
-		var m map[string]int
-		m["boom"]++ // a nil map write: a real bug's panic
+		panic(fmt.Sprintf("poll: %v", err))
 	}
 	if t.next > t.total {
 		<-ctx.Done()

@@ -88,7 +88,7 @@ func (c *connRuntime) start() {
 	}
 	cfg, err := c.prepare(rec.Config)
 	if err != nil {
-		c.log.Error("connector cannot start", "error", err)
+		c.log.Error("connector cannot start", "error", c.redact(err))
 		c.setState(Failed, traceOf(err, 0))
 		return
 	}
@@ -166,6 +166,9 @@ func (c *connRuntime) assign(ctx context.Context, cfg connect.Config) {
 			err = connect.Terminal(fmt.Errorf("plugin returned %d task configs for max.tasks=%d", len(taskCfgs), maxTasks),
 				"this is a bug in the plugin")
 		}
+		if err == nil && c.kind() == sinkKind {
+			err = checkTopicAssignment(taskCfgs)
+		}
 		if err == nil {
 			break
 		}
@@ -173,7 +176,7 @@ func (c *connRuntime) assign(ctx context.Context, cfg connect.Config) {
 			return
 		}
 		if connect.IsTerminal(err) || time.Since(first) >= policy.GiveUpAfter {
-			c.log.Error("computing task configs", "error", err)
+			c.log.Error("computing task configs", "error", c.redact(err))
 			c.setState(Failed, traceOf(fmt.Errorf("computing task configs: %w", err), 0))
 			return
 		}
@@ -202,6 +205,23 @@ func (c *connRuntime) assign(ctx context.Context, cfg connect.Config) {
 	if paused {
 		c.state = Paused
 	}
+}
+
+// checkTopicAssignment verifies that a sink's task configs give every topic
+// to exactly one task: two tasks committing one table would break the
+// one-committer-per-table rule of exactly-once.
+func checkTopicAssignment(taskCfgs []connect.Config) error {
+	owner := map[string]int{}
+	for i, tc := range taskCfgs {
+		for _, t := range spec.GetList(tc, spec.TopicNames) {
+			if j, dup := owner[t]; dup {
+				return connect.Terminal(fmt.Errorf("plugin assigned topic %s to tasks %d and %d", t, j, i),
+					"this is a bug in the plugin: all queues of a topic must go to one task")
+			}
+			owner[t] = i
+		}
+	}
+	return nil
 }
 
 // taskConfigs calls the plugin, turning a panic into a terminal error.
@@ -283,4 +303,13 @@ func (c *connRuntime) taskList() []*taskRunner {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]*taskRunner(nil), c.tasks...)
+}
+
+// redact renders err with the values of the connector's secrets removed,
+// for log lines.
+func (c *connRuntime) redact(err error) string {
+	c.mu.Lock()
+	cfg := c.rec.Config
+	c.mu.Unlock()
+	return c.w.redactText(cfg, err.Error())
 }

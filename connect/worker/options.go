@@ -9,6 +9,7 @@ import (
 	"github.com/binlake/binlake/checkpoint"
 	"github.com/binlake/binlake/connect"
 	"github.com/binlake/binlake/connect/plugin"
+	"github.com/binlake/binlake/connect/spec"
 	"github.com/binlake/binlake/converter"
 )
 
@@ -21,6 +22,13 @@ type ConverterFactory func(cfg connect.Config) (converter.Converter, error)
 // changed); it must not keep ctx.
 type Transform interface {
 	Apply(ctx context.Context, events []*connect.ChangeEvent) ([]*connect.ChangeEvent, error)
+}
+
+// EventTransform is optionally implemented by a Transform that can apply
+// its chain to one event (nil: dropped), so that under
+// errors.tolerance=all the worker skips only the events that fail.
+type EventTransform interface {
+	ApplyEvent(ctx context.Context, ev *connect.ChangeEvent) (*connect.ChangeEvent, error)
 }
 
 // TransformFactory builds the transform chain of a connector from its
@@ -72,6 +80,9 @@ type Options struct {
 	Converters map[string]ConverterFactory
 	// Transforms builds transform chains; nil rejects configs with transforms.
 	Transforms TransformFactory
+	// ValidateTransforms checks the transforms.* keys of a config (one
+	// field error per bad key); nil skips that check.
+	ValidateTransforms func(cfg connect.Config) []spec.FieldError
 	// Logger receives the worker's logs (slog.Default when nil).
 	Logger *slog.Logger
 	// Retry is the retry policy (DefaultRetry when zero).

@@ -108,11 +108,11 @@ func writeFileAtomic(path string, data []byte) error {
 	tmp := f.Name()
 	defer os.Remove(tmp) //nolint:errcheck // gone after a successful rename
 	if _, err := f.Write(data); err != nil {
-		f.Close()
+		_ = f.Close()
 		return fmt.Errorf("writing %s: %w", tmp, err)
 	}
 	if err := f.Sync(); err != nil {
-		f.Close()
+		_ = f.Close()
 		return fmt.Errorf("syncing %s: %w", tmp, err)
 	}
 	if err := f.Close(); err != nil {
@@ -129,7 +129,7 @@ func syncDir(dir string) error {
 	if err != nil {
 		return fmt.Errorf("opening directory %s: %w", dir, err)
 	}
-	defer d.Close()
+	defer func() { _ = d.Close() }() // read-only handle
 	if err := d.Sync(); err != nil {
 		return fmt.Errorf("syncing directory %s: %w", dir, err)
 	}

@@ -224,9 +224,17 @@ func (s *sinkLoop) pullOnce(ctx context.Context, q connect.QueueID, batch int) (
 		if err == nil && ev == nil {
 			err = fmt.Errorf("converter returned no event")
 		}
+		if err == nil {
+			if ev, err = s.transform(ctx, ev); err == nil && ev == nil {
+				continue // dropped by a transform
+			}
+		}
 		if err != nil {
+			if ctx.Err() != nil {
+				return 0, ctx.Err()
+			}
 			if spec.GetString(s.r.cfg, spec.ErrorsTolerance) != spec.ToleranceAll {
-				return 0, fmt.Errorf("decoding %s queue %d offset %d (set errors.tolerance=all to skip such records): %w",
+				return 0, fmt.Errorf("reading %s queue %d offset %d (set errors.tolerance=all to skip such records): %w",
 					q.Topic, q.Queue, m.Offset, err)
 			}
 			if err := s.deadLetter(ctx, q, m, err); err != nil {
@@ -252,10 +260,30 @@ func (s *sinkLoop) pullOnce(ctx context.Context, q connect.QueueID, batch int) (
 	return len(msgs), nil
 }
 
+// transform applies the connector's transforms to one decoded event; nil
+// means dropped.
+func (s *sinkLoop) transform(ctx context.Context, ev *connect.ChangeEvent) (*connect.ChangeEvent, error) {
+	t := s.r.c.transform
+	if t == nil {
+		return ev, nil
+	}
+	if et, ok := t.(EventTransform); ok {
+		return et.ApplyEvent(ctx, ev)
+	}
+	out, err := t.Apply(ctx, []*connect.ChangeEvent{ev})
+	if err != nil || len(out) == 0 {
+		return nil, err
+	}
+	if len(out) > 1 {
+		return nil, fmt.Errorf("a sink transform turned one event into %d; only one-to-one transforms are supported on sinks", len(out))
+	}
+	return out[0], nil
+}
+
 // deadLetter skips a record that does not decode, forwarding its raw body
 // to the dead-letter topic when one is set.
 func (s *sinkLoop) deadLetter(ctx context.Context, q connect.QueueID, m *ReadMessage, cause error) error {
-	s.r.log.Warn("skipping record that does not decode", "topic", q.Topic, "queue", q.Queue, "offset", m.Offset, "error", cause)
+	s.r.log.Warn("skipping record that does not decode or transform", "topic", q.Topic, "queue", q.Queue, "offset", m.Offset, "error", cause)
 	metrics.DLQRecords.WithLabelValues(s.r.c.name, s.taskLabel).Inc()
 	if s.dlq == nil {
 		return nil

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/binlake/binlake/connect"
 	"github.com/binlake/binlake/connect/spec"
 	"github.com/binlake/binlake/internal/metrics"
@@ -104,6 +106,9 @@ type sourceSender struct {
 	tolerateAll, avro      bool
 	taskLabel              string
 	schemaIDer             SchemaIDer
+	sendHist               prometheus.Observer
+	topics                 map[[2]string]string // (db, table) -> per-table topic
+	batchStart             time.Time
 }
 
 func (s *sourceSender) init() {
@@ -118,6 +123,7 @@ func (s *sourceSender) init() {
 	s.avro = spec.GetString(cfg, spec.ValueConverter) == spec.ConverterAvro
 	s.taskLabel = strconv.Itoa(s.r.id)
 	s.schemaIDer, _ = s.r.c.conv.(SchemaIDer)
+	s.sendHist = metrics.ProducerSend.WithLabelValues(s.r.c.name, s.taskLabel)
 }
 
 // ackBatch acknowledges a polled batch to the task once every message made
@@ -152,18 +158,15 @@ func safeAck(ack func([]*connect.ChangeEvent), fail context.CancelCauseFunc) fun
 }
 
 func (s *sourceSender) send(ctx context.Context, polled []*connect.ChangeEvent) error {
-	c := s.r.c
 	s.observe(polled)
-	out := polled
-	if c.transform != nil {
-		var err error
-		if out, err = c.transform.Apply(ctx, polled); err != nil {
-			return fmt.Errorf("applying transforms: %w", err)
-		}
-	}
 	batch := &ackBatch{events: polled, ack: s.task}
-	batch.pending.Store(1) // released below, so an empty batch acks too
-	sendHist := metrics.ProducerSend.WithLabelValues(c.name, s.taskLabel)
+	batch.pending.Store(1)    // released below, so an empty batch acks too
+	s.batchStart = time.Now() // send latency is measured from the batch's start
+	out, err := s.transform(ctx, polled, batch)
+	if err != nil {
+		batch.done(err)
+		return err
+	}
 	for _, ev := range out {
 		msg, err := s.message(ctx, ev)
 		if err != nil {
@@ -172,39 +175,100 @@ func (s *sourceSender) send(ctx context.Context, polled []*connect.ChangeEvent) 
 				return fmt.Errorf("converting event of %s.%s at sequence %d (set errors.tolerance=all to skip such events): %w",
 					ev.Source.Database, ev.Source.Table, ev.Source.Sequence, err)
 			}
-			s.r.log.Warn("skipping event that does not convert", "table", ev.Source.Database+"."+ev.Source.Table,
-				"sequence", ev.Source.Sequence, "error", err)
-			metrics.DLQRecords.WithLabelValues(c.name, s.taskLabel).Inc()
-			if s.dlq == "" {
-				continue
+			if err := s.skip(ctx, ev, fmt.Errorf("converting: %w", err), batch); err != nil {
+				return err // the batch is failed: it is never acknowledged
 			}
-			msg = s.deadLetter(ev, err)
+			continue
 		}
-		batch.pending.Add(1)
-		began := time.Now()
-		if err := s.prod.Send(ctx, msg, func(err error) {
-			if err != nil {
-				s.fail(fmt.Errorf("sending to %s: %w", msg.Topic, err))
-			} else {
-				sendHist.Observe(time.Since(began).Seconds())
-			}
-			batch.done(err)
-		}); err != nil {
-			batch.done(err) // done is not called when Send itself fails
-			return fmt.Errorf("sending to %s: %w", msg.Topic, err)
+		if err := s.sendTracked(ctx, msg, batch); err != nil {
+			return err
 		}
 	}
 	batch.done(nil)
 	return nil
 }
 
+// transform applies the connector's transforms. Under errors.tolerance=all
+// a failing event is skipped (and dead-lettered) when the chain can apply
+// events one by one; otherwise the error fails the run.
+func (s *sourceSender) transform(ctx context.Context, polled []*connect.ChangeEvent, batch *ackBatch) ([]*connect.ChangeEvent, error) {
+	t := s.r.c.transform
+	if t == nil {
+		return polled, nil
+	}
+	out, err := t.Apply(ctx, polled)
+	if err == nil {
+		return out, nil
+	}
+	et, ok := t.(EventTransform)
+	if !s.tolerateAll || !ok || ctx.Err() != nil {
+		return nil, fmt.Errorf("applying transforms (set errors.tolerance=all to skip failing events): %w", err)
+	}
+	out = out[:0]
+	for _, ev := range polled {
+		res, err := et.ApplyEvent(ctx, ev)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if err := s.skip(ctx, ev, fmt.Errorf("applying transforms: %w", err), batch); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if res != nil {
+			out = append(out, res)
+		}
+	}
+	return out, nil
+}
+
+// skip drops an event under errors.tolerance=all, sending a description to
+// the dead-letter topic when one is set; the batch is acknowledged only once
+// that message is stored too.
+func (s *sourceSender) skip(ctx context.Context, ev *connect.ChangeEvent, cause error, batch *ackBatch) error {
+	s.r.log.Warn("skipping event", "table", ev.Source.Database+"."+ev.Source.Table, "sequence", ev.Source.Sequence, "error", cause)
+	metrics.DLQRecords.WithLabelValues(s.r.c.name, s.taskLabel).Inc()
+	if s.dlq == "" {
+		return nil
+	}
+	return s.sendTracked(ctx, s.deadLetter(ev, cause), batch)
+}
+
+// sendTracked sends msg as part of batch: the batch is acknowledged once
+// every such message is stored, and a failed send fails the run.
+func (s *sourceSender) sendTracked(ctx context.Context, msg *Message, batch *ackBatch) error {
+	batch.pending.Add(1)
+	began := s.batchStart
+	if err := s.prod.Send(ctx, msg, func(err error) {
+		if err != nil {
+			s.fail(fmt.Errorf("sending to %s: %w", msg.Topic, err))
+		} else {
+			s.sendHist.Observe(time.Since(began).Seconds())
+		}
+		batch.done(err)
+	}); err != nil {
+		batch.done(err) // done is not called when Send itself fails
+		return fmt.Errorf("sending to %s: %w", msg.Topic, err)
+	}
+	return nil
+}
+
 // observe updates the source metrics for a polled batch.
 func (s *sourceSender) observe(events []*connect.ChangeEvent) {
 	c := s.r.c
+	type tableOp struct {
+		db, table string
+		op        connect.Op
+	}
 	var newest int64
+	counts := make(map[tableOp]int, 4)
 	for _, ev := range events {
-		metrics.SourceEvents.WithLabelValues(c.name, s.taskLabel, ev.Source.Database+"."+ev.Source.Table, ev.Op.String()).Inc()
+		counts[tableOp{ev.Source.Database, ev.Source.Table, ev.Op}]++
 		newest = max(newest, ev.Source.CommitTimeMs)
+	}
+	for k, n := range counts {
+		metrics.SourceEvents.WithLabelValues(c.name, s.taskLabel, k.db+"."+k.table, k.op.String()).Add(float64(n))
 	}
 	if newest > 0 {
 		lag := float64(time.Now().UnixMilli()-newest) / 1000
@@ -214,10 +278,22 @@ func (s *sourceSender) observe(events []*connect.ChangeEvent) {
 
 // route returns the topic and tag of an event (ARCHITECTURE.md 3.2).
 func (s *sourceSender) route(ev *connect.ChangeEvent) (topic, tag string) {
+	if ev.Topic != "" { // chosen by a routing transform
+		return ev.Topic, connect.TableTag(ev.Source.Database, ev.Source.Table)
+	}
 	if s.topicName != "" {
 		return s.topicName, connect.TableTag(ev.Source.Database, ev.Source.Table)
 	}
-	return connect.TopicName(s.prefix, ev.Source.Database, ev.Source.Table), ""
+	k := [2]string{ev.Source.Database, ev.Source.Table}
+	t, ok := s.topics[k]
+	if !ok {
+		if s.topics == nil || len(s.topics) > 100000 { // bounded: tables, not rows
+			s.topics = map[[2]string]string{}
+		}
+		t = connect.TopicName(s.prefix, ev.Source.Database, ev.Source.Table)
+		s.topics[k] = t
+	}
+	return t, ""
 }
 
 func (s *sourceSender) message(ctx context.Context, ev *connect.ChangeEvent) (*Message, error) {
@@ -257,7 +333,7 @@ func (s *sourceSender) schemaID(body []byte) (int32, bool) {
 // deadLetter describes an event that could not be converted.
 func (s *sourceSender) deadLetter(ev *connect.ChangeEvent, err error) *Message {
 	table := ev.Source.Database + "." + ev.Source.Table
-	body := fmt.Appendf(nil, "event of %s at sequence %d (op %s, gtid %q, %s:%d) did not convert: %v",
+	body := fmt.Appendf(nil, "event of %s at sequence %d (op %s, gtid %q, %s:%d) was skipped: %v",
 		table, ev.Source.Sequence, ev.Op, ev.Source.GTID, ev.Source.File, ev.Source.Pos, err)
 	return &Message{Topic: s.dlq, Tag: connect.TableTag(ev.Source.Database, ev.Source.Table), Body: body,
 		Props: map[string]string{PropSeq: strconv.FormatUint(ev.Source.Sequence, 10), PropTable: table,

@@ -2,7 +2,11 @@ package worker
 
 import (
 	"errors"
+	"strings"
 	"testing"
+
+	"github.com/binlake/binlake/connect"
+	"github.com/binlake/binlake/connect/spec"
 )
 
 func TestTransition(t *testing.T) {
@@ -65,5 +69,17 @@ func TestValidName(t *testing.T) {
 		if ValidName(name) != ok {
 			t.Errorf("ValidName(%q) = %v", name, !ok)
 		}
+	}
+}
+
+func TestCheckTopicAssignment(t *testing.T) {
+	ok := []connect.Config{{spec.TopicNames: "a,b"}, {spec.TopicNames: "c"}}
+	if err := checkTopicAssignment(ok); err != nil {
+		t.Fatal(err)
+	}
+	bad := []connect.Config{{spec.TopicNames: "a,b"}, {spec.TopicNames: "c, b"}}
+	err := checkTopicAssignment(bad)
+	if err == nil || !connect.IsTerminal(err) || !strings.Contains(err.Error(), "topic b to tasks 0 and 1") {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -90,9 +90,9 @@ func (r *taskRunner) supervise(soft, hard context.Context) {
 	for {
 		began := time.Now()
 		err := r.runOnce(soft, hard)
-		if soft.Err() != nil && context.Cause(soft) == errStopped {
+		if soft.Err() != nil && errors.Is(context.Cause(soft), errStopped) {
 			if err != nil && !errors.Is(err, context.Canceled) {
-				r.log.Warn("task stopped with an error", "error", err)
+				r.log.Warn("task stopped with an error", "error", r.c.redact(err))
 			}
 			r.setState(Stopped, "")
 			return
@@ -118,7 +118,7 @@ func (r *taskRunner) supervise(soft, hard context.Context) {
 		}
 		delay := policy.backoff(attempt)
 		attempt++
-		r.log.Warn("task failed; retrying", "error", err, "attempt", attempt, "delay", delay)
+		r.log.Warn("task failed; retrying", "error", r.c.redact(err), "attempt", attempt, "delay", delay)
 		r.setState(Restarting, traceOf(err, attempt))
 		t := time.NewTimer(delay)
 		select {
@@ -132,7 +132,7 @@ func (r *taskRunner) supervise(soft, hard context.Context) {
 }
 
 func (r *taskRunner) fail(err error) {
-	r.log.Error("task failed", "error", err)
+	r.log.Error("task failed", "error", r.c.redact(err))
 	r.setState(Failed, traceOf(err, 0))
 }
 

@@ -172,12 +172,20 @@ func (w *Worker) validate(name string, raw connect.Config) (plugin.Plugin, conne
 		ferrs = append(ferrs, spec.FieldError{Field: spec.Name, Message: fmt.Sprintf("name %q does not match the connector %q", n, name)})
 	}
 	cfg := full.WithDefaults(raw)
+	if len(ferrs) == 0 && p.Validate != nil {
+		ferrs = append(ferrs, p.Validate(cfg)...)
+	}
 	if conv := spec.GetString(cfg, spec.ValueConverter); w.opts.Converters[conv] == nil && !hasField(ferrs, spec.ValueConverter) {
 		ferrs = append(ferrs, spec.FieldError{Field: spec.ValueConverter,
 			Message: fmt.Sprintf("converter %q is not available in this build", conv)})
 	}
-	if len(spec.GetList(cfg, spec.Transforms)) > 0 && w.opts.Transforms == nil && !hasField(ferrs, spec.Transforms) {
-		ferrs = append(ferrs, spec.FieldError{Field: spec.Transforms, Message: "transforms are not supported by this build yet"})
+	if len(spec.GetList(cfg, spec.Transforms)) > 0 && !hasField(ferrs, spec.Transforms) {
+		switch {
+		case w.opts.Transforms == nil:
+			ferrs = append(ferrs, spec.FieldError{Field: spec.Transforms, Message: "transforms are not supported by this build"})
+		case w.opts.ValidateTransforms != nil:
+			ferrs = append(ferrs, w.opts.ValidateTransforms(cfg)...)
+		}
 	}
 	sort.Slice(ferrs, func(i, j int) bool { return ferrs[i].Field < ferrs[j].Field })
 	if len(ferrs) == 0 {
@@ -300,10 +308,16 @@ func (w *Worker) PutConfig(name string, cfg connect.Config) (created bool, err e
 	})
 }
 
-// Pause, Resume, Stop and Restart apply a lifecycle action.
-func (w *Worker) Pause(name string) error   { return w.act(name, ActPause) }
-func (w *Worker) Resume(name string) error  { return w.act(name, ActResume) }
-func (w *Worker) Stop(name string) error    { return w.act(name, ActStop) }
+// Pause makes a connector's tasks idle (they stay started).
+func (w *Worker) Pause(name string) error { return w.act(name, ActPause) }
+
+// Resume lets paused tasks go on, or starts a stopped or failed connector.
+func (w *Worker) Resume(name string) error { return w.act(name, ActResume) }
+
+// Stop stops a connector's tasks, keeping its config and checkpoints.
+func (w *Worker) Stop(name string) error { return w.act(name, ActStop) }
+
+// Restart stops and starts a connector and all its tasks.
 func (w *Worker) Restart(name string) error { return w.act(name, ActRestart) }
 
 func (w *Worker) act(name string, a Action) error {
@@ -595,7 +609,10 @@ func (w *Worker) Offsets(ctx context.Context, name string) (*Offsets, error) {
 		out.Tasks[fmt.Sprint(r.id)] = m
 	}
 	if out.Checkpoints == nil && out.Tasks == nil && kind == plugin.Sink {
-		return nil, fmt.Errorf("connector %s reports no offsets (no running task implements it): %w", name, ErrNotSupported)
+		if p, ok := w.opts.Plugins.Lookup(c.rec.Config[spec.ConnectorClass]); !ok || !reportsOffsets(p) {
+			return nil, fmt.Errorf("plugin of connector %s does not report offsets: %w", name, ErrNotSupported)
+		}
+		return nil, fmt.Errorf("connector %s has no running task to report offsets: %w", name, ErrNotRunning)
 	}
 	return out, nil
 }
@@ -645,6 +662,17 @@ func (w *Worker) Snapshot(ctx context.Context, name string, tables []string) err
 		return fmt.Errorf("connector %s has no running task: %w", name, ErrNotRunning)
 	}
 	return nil
+}
+
+// reportsOffsets reports whether a sink plugin's tasks implement
+// connect.OffsetReporter.
+func reportsOffsets(p plugin.Plugin) bool {
+	sc, ok := p.New().(connect.SinkConnector)
+	if !ok {
+		return false
+	}
+	_, ok = sc.NewTask().(connect.OffsetReporter)
+	return ok
 }
 
 // pluginSnapshots reports whether a plugin's source tasks implement

@@ -391,6 +391,7 @@ func TestValidationErrors(t *testing.T) {
 		{"sink without topics", connect.Config{spec.ConnectorClass: testplugin.SinkName}, []string{spec.TopicNames}},
 		{"transforms unsupported", sourceCfg(spec.Transforms, "a"), []string{spec.Transforms}},
 		{"name mismatch", sourceCfg(spec.Name, "other"), []string{spec.Name}},
+		{"plugin cross-field check", sinkCfg("a," + testplugin.ForbiddenTopic), []string{spec.TopicNames}},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -605,5 +606,89 @@ func TestPluginPanicFailsTaskNotWorker(t *testing.T) {
 			}
 			waitFor(t, "acks after the restart", func() bool { return testplugin.Acked(src) == 10 })
 		})
+	}
+}
+
+// oddRouter drops events with even sequences, fails on sequence 3 and
+// routes the rest to the topic "routed".
+type oddRouter struct{}
+
+func (oddRouter) ApplyEvent(_ context.Context, ev *connect.ChangeEvent) (*connect.ChangeEvent, error) {
+	switch {
+	case ev.Source.Sequence%2 == 0:
+		return nil, nil
+	case ev.Source.Sequence == 3:
+		return nil, errors.New("sequence 3 is cursed")
+	}
+	out := *ev
+	out.Topic = "routed"
+	return &out, nil
+}
+
+func (r oddRouter) Apply(ctx context.Context, evs []*connect.ChangeEvent) ([]*connect.ChangeEvent, error) {
+	var out []*connect.ChangeEvent
+	for _, ev := range evs {
+		res, err := r.ApplyEvent(ctx, ev)
+		if err != nil {
+			return nil, err
+		}
+		if res != nil {
+			out = append(out, res)
+		}
+	}
+	return out, nil
+}
+
+func TestTransformsHook(t *testing.T) {
+	e := newEnv(t)
+	e.w = e.start(func(o *worker.Options) {
+		o.Transforms = func(connect.Config) (worker.Transform, error) { return oddRouter{}, nil }
+		o.ValidateTransforms = func(cfg connect.Config) []spec.FieldError {
+			if cfg["transforms.r.type"] != "odd" {
+				return []spec.FieldError{{Field: "transforms.r.type", Message: "unknown transform type"}}
+			}
+			return nil
+		}
+	})
+	var ve *worker.ValidationError
+	if err := e.w.Create(name(t, "bad"), sourceCfg(spec.Transforms, "r", "transforms.r.type", "even")); !errors.As(err, &ve) ||
+		ve.Fields[0].Field != "transforms.r.type" {
+		t.Fatalf("bad transform config: %v", err)
+	}
+	strict := name(t, "strict")
+	if err := e.w.Create(strict, sourceCfg(spec.Transforms, "r", "transforms.r.type", "odd", testplugin.KeyEvents, "4")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the strict connector to retry on the failing transform", func() bool {
+		st := e.status(strict)
+		return len(st.Tasks) == 1 && strings.Contains(st.Tasks[0].Trace, "cursed")
+	})
+	if testplugin.Acked(strict) != 0 {
+		t.Error("a batch with a failing event was acknowledged under errors.tolerance=none")
+	}
+
+	src := name(t, "src")
+	if err := e.w.Create(src, sourceCfg(spec.Transforms, "r", "transforms.r.type", "odd", testplugin.KeyEvents, "10",
+		spec.ErrorsTolerance, spec.ToleranceAll, spec.DLQTopic, "dlq_"+strings.ReplaceAll(src, "-", "_"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "acks", func() bool { return testplugin.Acked(src) == 10 })
+	var seqs []string
+	for _, m := range e.broker.Messages("routed") {
+		if m.Tag != "db.t" {
+			t.Errorf("routed message tag = %q", m.Tag)
+		}
+		seqs = append(seqs, m.Props[worker.PropSeq])
+	}
+	sort.Strings(seqs)
+	if got := strings.Join(seqs, ","); !strings.Contains(got, "1,5,7,9") || strings.Contains(got, "3") {
+		t.Errorf("routed sequences = %s, want 1,5,7,9 (also from the strict connector: 1)", got)
+	}
+	dlq := e.broker.Messages("dlq_" + strings.ReplaceAll(src, "-", "_"))
+	if len(dlq) != 1 || dlq[0].Props[worker.PropSeq] != "3" || !strings.Contains(dlq[0].Props[worker.PropError], "cursed") {
+		t.Errorf("dead letters = %+v", dlq)
+	}
+	if got := testutil.ToFloat64(metrics.DLQRecords.WithLabelValues(src, "0")); got != 1 {
+		t.Errorf("dlq metric = %v", got)
 	}
 }

@@ -27,6 +27,7 @@ const (
 	KeyTargetFileSize     = "maintenance.target.file.size.bytes"
 	KeySnapshotsRetain    = "maintenance.snapshots.retain"
 	KeySnapshotMaxAge     = "maintenance.snapshots.max.age.ms"
+	KeyOrphanMinAge       = "maintenance.orphan.files.min.age.ms"
 	KeyCommitRetries      = "commit.retries"
 	KeyS3Endpoint         = "s3.endpoint"
 	KeyS3Region           = "s3.region"
@@ -65,6 +66,7 @@ var Spec = &spec.Spec{
 		{Name: KeyTargetFileSize, Type: spec.Long, Default: "134217728", Validate: spec.AtLeast(1 << 20), Group: "Maintenance", Doc: "Target size of data files written by compaction."},
 		{Name: KeySnapshotsRetain, Type: spec.Int, Default: "5", Validate: spec.AtLeast(1), Group: "Maintenance", Doc: "Snapshots always kept by expiry."},
 		{Name: KeySnapshotMaxAge, Type: spec.Duration, Default: "3600000", Group: "Maintenance", Doc: "Snapshots older than this (beyond the retained ones) are expired and their unreferenced files deleted."},
+		{Name: KeyOrphanMinAge, Type: spec.Duration, Default: "86400000", Group: "Maintenance", Doc: "Files under the table location that no snapshot references (left by a crash between writing files and committing them) are deleted once older than this; 0 disables orphan cleanup. Keep it above the longest commit of any writer of the table."},
 		{Name: KeyCommitRetries, Type: spec.Int, Default: "8", Validate: spec.Range(0, 100), Group: "Commit", Doc: "Attempts to retry a conflicting or failed table commit (exponential backoff with jitter) before the task fails and restarts from its last commit."},
 		{Name: KeyS3Endpoint, Type: spec.String, Group: "S3", Doc: "S3 endpoint URL for s3:// warehouses, e.g. http://127.0.0.1:9000 for MinIO; empty uses AWS."},
 		{Name: KeyS3Region, Type: spec.String, Default: "us-east-1", Group: "S3", Doc: "S3 region."},

@@ -139,6 +139,9 @@ type TableWriter interface {
 	Write(ctx context.Context, b *Batch) error
 	// Maintain compacts and expires; a no-op for formats without it.
 	Maintain(ctx context.Context) error
+	// Mode is the mode the table is written in: an existing table keeps
+	// the mode it was created with, whatever write.mode says now.
+	Mode() Mode
 }
 
 // Format is one table format (iceberg, hudi) opened for one task.

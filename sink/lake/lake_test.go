@@ -170,6 +170,9 @@ func (m *memTable) Committed(context.Context) (Position, bool, error) {
 	return m.pos.Clone(), m.ok, nil
 }
 func (m *memTable) Maintain(context.Context) error { return nil }
+
+// Mode is always upsert.
+func (m *memTable) Mode() Mode { return ModeUpsert }
 func (m *memTable) Write(_ context.Context, b *Batch) error {
 	if m.f.failNext[m.name] {
 		m.f.failNext[m.name] = false

@@ -277,7 +277,7 @@ func (t *Task) table(ctx context.Context, s *schema.Table) (*tableState, error) 
 	if !ok {
 		pos = Position{}
 	}
-	ts := &tableState{name: name, writer: w, committed: pos.Clone(), buf: newTableBuffer(mode)}
+	ts := &tableState{name: name, writer: w, committed: pos.Clone(), buf: newTableBuffer(w.Mode())}
 	t.tables[name] = ts
 	t.mu.Lock()
 	t.committed[name] = ts.committed.Clone()

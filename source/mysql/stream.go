@@ -91,6 +91,9 @@ func (t *Task) planFor(tm *replication.TableMapEvent, tbl *schema.Table) (*plan,
 	for k, op := range []string{"c", "u", "d"} {
 		p.counter[k] = metrics.SourceEvents.WithLabelValues(t.tc.Connector, strconv.Itoa(t.tc.TaskID), tbl.QualifiedName(), op)
 	}
+	if len(t.plans) >= 4096 {
+		clear(t.plans) // table ids grow with DDL and table-cache churn
+	}
 	t.plans[tm.TableID] = p
 	return p, nil
 }

@@ -431,7 +431,8 @@ func (t *Task) watch() {
 			t.fail(cerr)
 			return
 		}
-		t.log.Warn("binlog stream broke; reconnecting", "error", err, "backoff", backoff)
+		msg, _, _ := strings.Cut(err.Error(), "\n") // go-mysql's traced errors carry stacks
+		t.log.Warn("binlog stream broke; reconnecting", "error", msg, "backoff", backoff)
 		for {
 			jitter := time.Duration(rand.Int64N(int64(backoff) / 2))
 			select {
@@ -465,7 +466,9 @@ func (t *Task) watch() {
 func (t *Task) rewindToBoundary() {
 	// Sequences of the partial transaction are re-assigned identically on
 	// re-read: count back by the events it assigned.
-	t.st.seq -= t.st.totalOrder
+	if t.st.inTx {
+		t.st.seq -= t.st.totalOrder
+	}
 	t.st.inTx = false
 	t.st.gtid = ""
 	t.st.totalOrder = 0

@@ -6,6 +6,7 @@ import (
 
 	"github.com/binlake/binlake/connect"
 	"github.com/binlake/binlake/connect/plugin"
+	"github.com/binlake/binlake/schema"
 )
 
 func TestFilter(t *testing.T) {
@@ -138,5 +139,26 @@ func TestRegistered(t *testing.T) {
 	}
 	if _, ok := p.New().(connect.SourceConnector); !ok {
 		t.Error("New does not return a SourceConnector")
+	}
+}
+
+func TestColumnExclusion(t *testing.T) {
+	f, _ := NewFilter(nil, nil, nil, []string{`db\.t\.(secret|k2)`})
+	task := &Task{cfg: &settings{filter: f}, outTables: map[*schema.Table]*schema.Table{}}
+	tbl := &schema.Table{Database: "db", Name: "t", Version: 3, Columns: []schema.Column{
+		{Name: "k1", Kind: schema.KindInt32}, {Name: "secret", Kind: schema.KindString}, {Name: "k2", Kind: schema.KindInt32},
+		{Name: "v", Kind: schema.KindString},
+	}, PrimaryKey: []int{0, 2}}
+	out := task.emitted(tbl)
+	if len(out.Columns) != 2 || out.Columns[0].Name != "k1" || out.Columns[1].Name != "v" || !reflect.DeepEqual(out.PrimaryKey, []int{0}) ||
+		out.Version != 3 || len(tbl.Columns) != 4 {
+		t.Errorf("emitted = %+v", out)
+	}
+	if task.emitted(tbl) != out {
+		t.Error("emitted version not cached")
+	}
+	other := &schema.Table{Database: "db", Name: "u", Columns: tbl.Columns}
+	if task.emitted(other) != other {
+		t.Error("table without excluded columns was copied")
 	}
 }

@@ -141,6 +141,10 @@ func BenchmarkUpsert(b *testing.B) {
 		r := results[name]
 		fmt.Fprintf(&sb, "%-10s %-8s %10.0f %10.1f %14.1f %17.0f %13.1f %7d\n", r.table, r.workload, r.rowsPerSec, r.msPerCommit, r.cpuMsPerCommit, r.rewrittenPerCommit, r.filesPerOp, r.groups)
 	}
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		fmt.Fprintf(&sb, "peak RSS of the benchmark process: %d MiB\n", ru.Maxrss/1024)
+	}
 	sb.WriteString("rows/s = 1,000 / wall time of a commit; cpu-ms is process CPU (user+sys) per commit, which\n" +
 		"stays meaningful when other processes load the machine. rewritten = unchanged rows copied.\n")
 	fmt.Print(sb.String())

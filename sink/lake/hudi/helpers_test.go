@@ -32,6 +32,13 @@ type hudiRSResult struct {
 // reader. It fails the test with instructions when hudi-rs is missing.
 func readWithHudiRS(t *testing.T, dir string) hudiRSResult {
 	t.Helper()
+	return readWithHudiRSOptions(t, dir, nil)
+}
+
+// readWithHudiRSOptions is readWithHudiRS with hudi-rs storage options
+// (e.g. S3 endpoint and credentials).
+func readWithHudiRSOptions(t *testing.T, dir string, options map[string]string) hudiRSResult {
+	t.Helper()
 	py := os.Getenv("BINLAKE_PYTHON")
 	if py == "" {
 		py = "python3"
@@ -40,7 +47,15 @@ func readWithHudiRS(t *testing.T, dir string) hudiRSResult {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(py, script, dir)
+	args := []string{script, dir}
+	if options != nil {
+		b, err := json.Marshal(options)
+		if err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, string(b))
+	}
+	cmd := exec.Command(py, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err = cmd.Run()

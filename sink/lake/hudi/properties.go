@@ -28,8 +28,6 @@ const (
 	PropArchiveLogFolder    = "hoodie.archivelog.folder"
 	PropCreateSchema        = "hoodie.table.create.schema"
 	PropChecksum            = "hoodie.table.checksum"
-	PropMetadataPartitions  = "hoodie.table.metadata.partitions"
-	PropPrecombineField     = "hoodie.table.precombine.field"
 	tableTypeCopyOnWrite    = "COPY_ON_WRITE"
 	supportedTableVersion   = "6"
 	supportedTimelineLayout = "1"
@@ -126,7 +124,13 @@ func utf16Units(r rune) []uint16 {
 // separators (=, : or white space), backslash escapes and continuation lines.
 func parseProperties(data []byte) (properties, error) {
 	p := properties{}
-	lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
+	// java.util.Properties.load(InputStream) reads ISO-8859-1: every byte
+	// is one character; anything else comes as \u escapes.
+	latin1 := make([]rune, len(data))
+	for i, b := range data {
+		latin1[i] = rune(b)
+	}
+	lines := strings.Split(strings.ReplaceAll(string(latin1), "\r\n", "\n"), "\n")
 	for i := 0; i < len(lines); i++ {
 		line := strings.TrimLeft(lines[i], " \t\f")
 		if line == "" || line[0] == '#' || line[0] == '!' {

@@ -85,8 +85,9 @@ type Options struct {
 }
 
 // Change is one row change of a commit: an upsert of Row, or with Delete
-// set the removal of the row with Row's key (only the key columns and, for
-// a partitioned table, nothing else need be set).
+// set the removal of the record with Row's key. Row is aligned with the
+// commit's table columns; a delete needs only the key columns set (the
+// record is found through the key index, whatever its partition).
 type Change struct {
 	Delete bool
 	Row    []any

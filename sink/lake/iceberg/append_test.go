@@ -113,3 +113,22 @@ func TestTableWithoutKeyIsAppended(t *testing.T) {
 	want := changelogLines(recs, []string{"msg", "n"})
 	diffLines(t, "changelog of a keyless table", scanLines(t, f, table.Identifier{"shop", "logs"}, cols), want)
 }
+
+// TestExistingTableKeepsItsMode: a table created in append mode stays a
+// changelog when the connector is later configured for upsert.
+func TestExistingTableKeepsItsMode(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	feed := newFeed(91, itemsTable(1), 1)
+	task, _ := startTask(t, dir, taskConfig(dir, map[string]string{lake.KeyWriteMode: string(lake.ModeAppend)}))
+	mustPut(t, task, feed.next(50, 30))
+	mustFlush(t, task)
+	_ = task.Stop(ctx)
+
+	task2, f2 := startTask(t, dir, taskConfig(dir, map[string]string{lake.KeyWriteMode: string(lake.ModeUpsert)}))
+	mustPut(t, task2, feed.next(50, 30))
+	mustFlush(t, task2)
+	cols := columnNames(feed.tbl)
+	all := append(append([]string{}, cols...), "_binlake_op", "_binlake_seq")
+	diffLines(t, "changelog after a mode change", scanLines(t, f2, itemsIdent, all), changelogLines(feed.log, cols))
+}

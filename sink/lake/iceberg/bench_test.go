@@ -89,6 +89,7 @@ func (f *feed) nextInserts(n int) []connect.SinkRecord {
 	for i := 0; i < n; i++ {
 		row := randomRow(f.r, base+int64(i))
 		out = append(out, f.emit(connect.OpCreate, nil, row))
+		f.model[strconv.FormatInt(base+int64(i), 10)] = row
 	}
 	return out
 }

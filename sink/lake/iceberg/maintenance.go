@@ -26,6 +26,7 @@ type maintenanceConfig struct {
 	targetFileSize int64
 	retain         int
 	maxAge         time.Duration
+	orphanAge      time.Duration
 }
 
 func maintenanceFromConfig(cfg connect.Config) maintenanceConfig {
@@ -34,6 +35,10 @@ func maintenanceFromConfig(cfg connect.Config) maintenanceConfig {
 		targetFileSize: 128 << 20,
 		retain:         5,
 		maxAge:         time.Hour,
+		orphanAge:      24 * time.Hour,
+	}
+	if _, ok := cfg[lake.KeyOrphanMinAge]; ok {
+		m.orphanAge = spec.GetDuration(cfg, lake.KeyOrphanMinAge)
 	}
 	if _, ok := cfg[lake.KeyMaintenanceEvery]; ok {
 		m.every = spec.GetDuration(cfg, lake.KeyMaintenanceEvery)
@@ -62,6 +67,7 @@ type MaintenanceResult struct {
 	RemainingDeleteFiles  int
 	RewrittenManifests    int
 	ExpiredSnapshotsAfter int
+	DeletedOrphanFiles    int
 }
 
 // Maintain runs maintenance when maintenance.interval.ms has passed since
@@ -118,9 +124,16 @@ func (w *tableWriter) MaintainNow(ctx context.Context) (MaintenanceResult, error
 	}
 	w.tbl = tbl
 	res.ExpiredSnapshotsAfter = len(w.tbl.Metadata().Snapshots())
+	if age := w.f.maintenance.orphanAge; age > 0 {
+		or, err := w.tbl.DeleteOrphanFiles(ctx, table.WithFilesOlderThan(age))
+		if err != nil {
+			return res, fmt.Errorf("deleting orphan files of %s: %w", w.ident, err)
+		}
+		res.DeletedOrphanFiles = len(or.DeletedFiles)
+	}
 	w.f.logger.Info("maintained lake table", "table", w.ident, "rewritten_files", res.RewrittenDataFiles,
 		"added_files", res.AddedDataFiles, "removed_eq_deletes", res.RemovedEqDeleteFiles,
-		"remaining_delete_files", res.RemainingDeleteFiles, "snapshots", res.ExpiredSnapshotsAfter)
+		"remaining_delete_files", res.RemainingDeleteFiles, "snapshots", res.ExpiredSnapshotsAfter, "deleted_orphans", res.DeletedOrphanFiles)
 	return res, nil
 }
 

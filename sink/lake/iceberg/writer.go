@@ -55,6 +55,9 @@ type tableWriter struct {
 
 var _ lake.TableWriter = (*tableWriter)(nil)
 
+// Mode returns the mode the table is written in.
+func (w *tableWriter) Mode() lake.Mode { return w.mode }
+
 // Committed walks the snapshot history back from the current snapshot to
 // the newest snapshot written by this connector and returns its position.
 func (w *tableWriter) Committed(context.Context) (lake.Position, bool, error) {

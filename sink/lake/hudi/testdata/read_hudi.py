@@ -1,5 +1,6 @@
 """Reads a Hudi table with hudi-rs (PyPI package "hudi") and prints JSON.
 
+Usage: read_hudi.py <table path or s3:// URI> [storage options as JSON].
 Used by the Go tests of package hudi as an independent reader. Output:
 {"rows": [{column: canonical text or null}], "commits": [timestamps],
  "latest_extra": {extraMetadata of the latest commit}, "base_files": [paths],
@@ -48,7 +49,8 @@ def column_values(arr):
 
 def main():
     path = sys.argv[1]
-    table = hudi.HudiTable(path)
+    options = json.loads(sys.argv[2]) if len(sys.argv) > 2 else None
+    table = hudi.HudiTable(path, options)
     rows = []
     for batch in table.read():
         cols = {name: column_values(batch.column(i)) for i, name in enumerate(batch.schema.names)}
