@@ -14,15 +14,19 @@ func TopicName(prefix, db, table string) string {
 	return SanitizeTopic(prefix + "_" + db + "_" + table)
 }
 
-// SanitizeTopic replaces every character outside [A-Za-z0-9_-] with '_'.
+// SanitizeTopic replaces every character outside [A-Za-z0-9_-] with '_' (one
+// '_' per character, also for multi-byte characters).
 func SanitizeTopic(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			b[i] = '_'
+	var sb strings.Builder
+	sb.Grow(len(s))
+	for _, c := range s {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' {
+			sb.WriteRune(c)
+		} else {
+			sb.WriteByte('_')
 		}
 	}
-	return string(b)
+	return sb.String()
 }
 
 // TableTag returns the message tag used when all tables share one topic.

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/binlake/binlake/connect"
 	"github.com/binlake/binlake/integration/containers"
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
@@ -129,18 +128,10 @@ func BenchmarkStreaming(b *testing.B) {
 			var rate float64
 			for i := 0; i < b.N; i++ {
 				// Each iteration replays the same binlog from the checkpoint.
-				r := startRunner(b, name, cfg, newCopy(store), true)
+				r := startRunnerOpts(b, name, cfg, newCopy(store), true, true)
 				t0 := time.Now() // after Start: connection checks and schema loading excluded
-				var first time.Time
-				r.waitFor("all rows", 5*time.Minute, func(evs []*connect.ChangeEvent) bool {
-					if first.IsZero() && len(evs) > 0 {
-						first = time.Now()
-					}
-					return len(evs) >= rows
-				})
-				el := time.Since(t0)
-				rate = float64(rows) / el.Seconds()
-				b.Logf("first event after %v, all %d after %v", first.Sub(t0), rows, el)
+				r.waitCount("all rows", 5*time.Minute, rows)
+				rate = float64(rows) / time.Since(t0).Seconds()
 				r.stop()
 			}
 			b.StopTimer()
@@ -191,8 +182,8 @@ func BenchmarkSnapshot(b *testing.B) {
 			var rate float64
 			for i := 0; i < b.N; i++ {
 				t0 := time.Now()
-				r := startRunner(b, fmt.Sprintf("snapbench-%s-%d", f, i), cfg, newMemStore(), true)
-				r.waitFor("snapshot", 10*time.Minute, func(evs []*connect.ChangeEvent) bool { return len(evs) >= n })
+				r := startRunnerOpts(b, fmt.Sprintf("snapbench-%s-%d", f, i), cfg, newMemStore(), true, true)
+				r.waitCount("snapshot", 10*time.Minute, n)
 				rate = float64(n) / time.Since(t0).Seconds()
 				r.stop()
 			}

@@ -128,7 +128,7 @@ func TestPurgedBinlog(t *testing.T) {
 					_ = rows.Scan(vals...)
 					last = n
 				}
-				rows.Close()
+				_ = rows.Close()
 				exec(t, d, "PURGE BINARY LOGS TO '"+last+"'")
 			}
 			b, _ := json.Marshal(cp)

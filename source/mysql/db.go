@@ -17,16 +17,12 @@ import (
 
 // MySQL server error numbers the connector classifies.
 const (
-	erAccessDenied        = 1045
-	erDBAccessDenied      = 1044
-	erSpecificAccess      = 1227
-	erTableAccessDenied   = 1142
-	erMasterFatalReadLog  = 1236
-	erUnknownSystemVar    = 1193
-	erNoSuchTable         = 1146
-	erBadDB               = 1049
-	erColumnAccessDenied  = 1143
-	erTableAccessDeniedMD = 1143
+	erAccessDenied       = 1045 // bad user or password
+	erDBAccessDenied     = 1044
+	erSpecificAccess     = 1227 // a privilege such as REPLICATION CLIENT is missing
+	erTableAccessDenied  = 1142
+	erColumnAccessDenied = 1143
+	erMasterFatalReadLog = 1236 // the binlog at the requested position is gone
 )
 
 // serverErrNumber returns the MySQL error number of err (from either
@@ -182,7 +178,7 @@ func binlogStatus(ctx context.Context, db *sql.DB) (binlogPos, error) {
 	if err != nil {
 		return binlogPos{}, classify(err, "reading the binlog position")
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	cols, err := rows.Columns()
 	if err != nil {
 		return binlogPos{}, fmt.Errorf("reading the binlog position: %w", err)
@@ -233,7 +229,7 @@ func binlogFiles(ctx context.Context, db *sql.DB) ([]string, error) {
 	if err != nil {
 		return nil, classify(err, "listing binlog files")
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	cols, _ := rows.Columns()
 	var out []string
 	for rows.Next() {
@@ -256,7 +252,7 @@ func listTables(ctx context.Context, db *sql.DB, f *Filter) ([]tables.Ref, error
 	if err != nil {
 		return nil, classify(err, "listing tables")
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var out []tables.Ref
 	for rows.Next() {
 		var r tables.Ref
@@ -277,7 +273,7 @@ func readTable(ctx context.Context, db *sql.DB, mariadb bool, r tables.Ref) (*ta
 	if err != nil {
 		return nil, nil, nil, classify(err, "reading columns of "+r.String())
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var specs []tables.ColumnSpec
 	for rows.Next() {
 		var name, typ, nullable string
@@ -324,7 +320,7 @@ func readTable(ctx context.Context, db *sql.DB, mariadb bool, r tables.Ref) (*ta
 	if err != nil {
 		return nil, nil, nil, classify(err, "reading the primary key of "+r.String())
 	}
-	defer krows.Close()
+	defer func() { _ = krows.Close() }()
 	var pk []string
 	for krows.Next() {
 		var c string

@@ -136,6 +136,10 @@ type runner struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	status string
+	// count is the number of events polled; with discard set (benchmarks)
+	// the events themselves are not kept, as a worker would not keep them.
+	count   int
+	discard bool
 }
 
 func baseConfig(m *containers.MySQL, db string) connect.Config {
@@ -147,7 +151,12 @@ func baseConfig(m *containers.MySQL, db string) connect.Config {
 
 func startRunner(t testing.TB, name string, cfg connect.Config, store checkpoint.Store, ack bool) *runner {
 	t.Helper()
-	r := &runner{t: t, task: NewTask(), ack: ack, done: make(chan struct{})}
+	return startRunnerOpts(t, name, cfg, store, ack, false)
+}
+
+func startRunnerOpts(t testing.TB, name string, cfg connect.Config, store checkpoint.Store, ack, discard bool) *runner {
+	t.Helper()
+	r := &runner{t: t, task: NewTask(), ack: ack, discard: discard, done: make(chan struct{})}
 	tc := &connect.TaskContext{
 		Connector: name, Config: cfg, Checkpoints: store,
 		Logger:    slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
@@ -173,7 +182,10 @@ func startRunner(t testing.TB, name string, cfg connect.Config, store checkpoint
 				return
 			}
 			r.mu.Lock()
-			r.events = append(r.events, evs...)
+			r.count += len(evs)
+			if !r.discard {
+				r.events = append(r.events, evs...)
+			}
 			ack := r.ack
 			r.mu.Unlock()
 			if ack {
@@ -240,4 +252,25 @@ func atLeast(table string, op connect.Op, n int) func([]*connect.ChangeEvent) bo
 func describe(e *connect.ChangeEvent) string {
 	return fmt.Sprintf("seq=%d op=%s %s.%s v%d before=%v after=%v", e.Source.Sequence, e.Op, e.Source.Database,
 		e.Source.Table, e.Schema.Version, e.Before, e.After)
+}
+
+// waitCount waits until n events were polled.
+func (r *runner) waitCount(what string, timeout time.Duration, n int) {
+	r.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		r.mu.Lock()
+		err, c := r.err, r.count
+		r.mu.Unlock()
+		if err != nil {
+			r.t.Fatalf("task failed while waiting for %s: %v", what, err)
+		}
+		if c >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("timed out waiting for %s (%d events so far)", what, c)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -299,7 +299,7 @@ func (s *snapshotRun) boundary(ctx context.Context, table string, lo [][]byte) (
 	if err != nil {
 		return nil, classify(err, "finding chunk boundary of "+table)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	if !rows.Next() {
 		return nil, rows.Err()
 	}
@@ -374,7 +374,7 @@ func (s *snapshotRun) read(ctx context.Context, j chunkJob) error {
 	}
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			rows.Close()
+			_ = rows.Close()
 			return fmt.Errorf("snapshotting %s: %w", j.table, err)
 		}
 		row := make([]any, len(raw))
@@ -384,14 +384,14 @@ func (s *snapshotRun) read(ctx context.Context, j chunkJob) error {
 			}
 			v, err := codecs[i].Text(raw[i])
 			if err != nil {
-				rows.Close()
+				_ = rows.Close()
 				return fmt.Errorf("snapshotting %s column %s: %w", j.table, out.Columns[i].Name, err)
 			}
 			row[i] = v
 		}
 		res.rows = append(res.rows, row)
 	}
-	rows.Close()
+	_ = rows.Close()
 	if err := rows.Err(); err != nil {
 		return classify(err, "snapshotting "+j.table)
 	}

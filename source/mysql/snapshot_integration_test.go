@@ -42,7 +42,7 @@ func tableState(t testing.TB, d *sql.DB) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	out := map[string]string{}
 	for rows.Next() {
 		var id int64
@@ -321,7 +321,7 @@ func TestReconnectAndAdHocSnapshot(t *testing.T) {
 				_ = rows.Scan(&id)
 				ids = append(ids, id)
 			}
-			rows.Close()
+			_ = rows.Close()
 			if len(ids) == 0 {
 				t.Fatal("no binlog dump thread found")
 			}

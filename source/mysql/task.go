@@ -128,7 +128,7 @@ func (t *Task) Start(ctx context.Context, tc *connect.TaskContext) error {
 	sctx, cancel := context.WithTimeout(ctx, cfg.connectTimeout)
 	defer cancel()
 	if t.info, err = checkServer(sctx, t.db, cfg); err != nil {
-		t.db.Close()
+		_ = t.db.Close()
 		return err
 	}
 
@@ -136,12 +136,12 @@ func (t *Task) Start(ctx context.Context, tc *connect.TaskContext) error {
 	if tc.Checkpoints != nil {
 		b, found, err := tc.Checkpoints.Get(sctx, t.key)
 		if err != nil {
-			t.db.Close()
+			_ = t.db.Close()
 			return fmt.Errorf("reading the source checkpoint %s: %w", t.key, err)
 		}
 		if found {
 			if cp, err = decodeCheckpoint(b); err != nil {
-				t.db.Close()
+				_ = t.db.Close()
 				return connect.Terminal(err, "delete the connector's offsets to start over")
 			}
 		}
@@ -150,29 +150,29 @@ func (t *Task) Start(ctx context.Context, tc *connect.TaskContext) error {
 	if cp != nil {
 		purged, err := t.purged(sctx, cp)
 		if err != nil {
-			t.db.Close()
+			_ = t.db.Close()
 			return err
 		}
 		if purged != "" {
 			if cfg.snapshotMode != SnapshotWhenNeeded {
-				t.db.Close()
+				_ = t.db.Close()
 				return connect.Terminal(fmt.Errorf("the binlog at the checkpoint (%s) was purged on the server", purged),
 					"set snapshot.mode=when_needed to snapshot again, or restore the binlog")
 			}
 			t.log.Warn("binlog at the checkpoint was purged; snapshotting again", "checkpoint", purged)
 			seq := cp.Sequence
 			if snapshotTables, err = t.fresh(sctx); err != nil {
-				t.db.Close()
+				_ = t.db.Close()
 				return err
 			}
 			t.st.seq = seq
 		} else if err := t.restore(cp); err != nil {
-			t.db.Close()
+			_ = t.db.Close()
 			return err
 		}
 	} else {
 		if snapshotTables, err = t.fresh(sctx); err != nil {
-			t.db.Close()
+			_ = t.db.Close()
 			return err
 		}
 		if cfg.snapshotMode == SnapshotNever {
@@ -182,7 +182,7 @@ func (t *Task) Start(ctx context.Context, tc *connect.TaskContext) error {
 	t.acks = newAcker(t.st.seq)
 	b, err := json.Marshal(t.tracker)
 	if err != nil {
-		t.db.Close()
+		_ = t.db.Close()
 		return fmt.Errorf("encoding schema history: %w", err)
 	}
 	t.schemaJSON = b
@@ -191,7 +191,7 @@ func (t *Task) Start(ctx context.Context, tc *connect.TaskContext) error {
 	}
 
 	if err := t.startStream(); err != nil {
-		t.db.Close()
+		_ = t.db.Close()
 		return err
 	}
 
@@ -209,9 +209,10 @@ func (t *Task) Start(ctx context.Context, tc *connect.TaskContext) error {
 	if !t.st.inTx {
 		t.addMark() // the start position is a boundary: checkpointable at once
 	}
+	bound, seq := t.st.bound, t.st.seq
 	t.mu.Unlock()
 	t.log.Info("mysql source started", "server", t.info.version, "flavor", t.info.flavor, "server_id", cfg.serverID,
-		"file", t.st.bound.File, "pos", t.st.bound.Pos, "gtid", t.startGSet, "sequence", t.st.seq, "snapshot_tables", len(snapshotTables))
+		"file", bound.File, "pos", bound.Pos, "gtid", t.startGSet, "sequence", seq, "snapshot_tables", len(snapshotTables))
 	return nil
 }
 
@@ -409,8 +410,10 @@ func (t *Task) watch() {
 		streamer, syncer := t.streamer, t.syncer
 		t.mu.Unlock()
 		ev, err := streamer.GetEvent(ctx)
-		if ctx.Err() != nil {
+		select {
+		case <-t.stopping:
 			return
+		default:
 		}
 		if err == nil {
 			if t.HandleEvent(ev) != nil {
@@ -621,7 +624,7 @@ func (t *Task) Stop(ctx context.Context) error {
 		}
 		err = t.flush()
 		if t.db != nil {
-			t.db.Close()
+			_ = t.db.Close()
 		}
 	})
 	return err

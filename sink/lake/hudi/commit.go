@@ -151,9 +151,12 @@ func (w *Writer) plan(changes []Change) ([]*groupWrite, CommitStats, error) {
 	latest := make(map[string]last, len(changes))
 	order := make([]string, 0, len(changes))
 	for i, ch := range changes {
-		k, err := w.keys.recordKey(ch.Row)
-		if err != nil {
-			return nil, stats, fmt.Errorf("change %d: %w", i, err)
+		k := ch.key
+		var err error
+		if k == "" || !ch.Delete {
+			if k, err = w.keys.recordKey(ch.Row); err != nil {
+				return nil, stats, fmt.Errorf("change %d: %w", i, err)
+			}
 		}
 		l := last{del: ch.Delete, row: ch.Row}
 		if !ch.Delete {

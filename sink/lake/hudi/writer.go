@@ -91,6 +91,9 @@ type Options struct {
 type Change struct {
 	Delete bool
 	Row    []any
+	// key, when set on a delete, is the record key itself (Row unused):
+	// truncation deletes every key of the index.
+	key string
 }
 
 // Committed is what LastCommitted returns: the instant of the latest

@@ -155,7 +155,7 @@ func (c *Codec) Binlog(v any, enum, set []string) (any, error) {
 		case uint16:
 			return int32(x), nil
 		case int32:
-			return x, nil
+			return v, nil // already the kind's Go type: no new allocation
 		case uint32:
 			if x <= 1<<31-1 {
 				return int32(x), nil
@@ -166,20 +166,20 @@ func (c *Codec) Binlog(v any, enum, set []string) (any, error) {
 	case schema.KindInt64:
 		switch x := v.(type) {
 		case int64:
-			return x, nil
+			return v, nil
 		case uint32:
 			return int64(x), nil
 		case int32:
 			return int64(x), nil
 		}
 	case schema.KindFloat32:
-		if x, ok := v.(float32); ok {
-			return x, nil
+		if _, ok := v.(float32); ok {
+			return v, nil
 		}
 	case schema.KindFloat64:
 		switch x := v.(type) {
 		case float64:
-			return x, nil
+			return v, nil
 		case float32:
 			return float64(x), nil
 		}
@@ -197,7 +197,7 @@ func (c *Codec) Binlog(v any, enum, set []string) (any, error) {
 	case schema.KindString:
 		switch x := v.(type) {
 		case string:
-			return x, nil
+			return v, nil
 		case []byte:
 			if c.base == "json" && len(x) == 0 {
 				return "null", nil
@@ -216,6 +216,9 @@ func (c *Codec) Binlog(v any, enum, set []string) (any, error) {
 	case schema.KindBytes:
 		switch x := v.(type) {
 		case []byte:
+			if !c.geometry && len(x) >= c.padLen {
+				return v, nil
+			}
 			return c.bytes(x), nil
 		case string:
 			return c.bytes([]byte(x)), nil

@@ -1,0 +1,357 @@
+//go:build integration
+
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql"
+
+	"github.com/binlake/binlake/connect"
+	"github.com/binlake/binlake/integration/containers"
+	"github.com/binlake/binlake/integration/workerproc"
+)
+
+// lakeTable is one Iceberg table a lake-sink connector writes, read back with pyiceberg.
+type lakeTable struct {
+	sqlite, warehouse, ident string
+}
+
+// errNotReadable means pyiceberg cannot read the table yet (not created, or equality deletes not compacted away).
+var errNotReadable = errors.New("lake table not readable by pyiceberg yet")
+
+// rows reads the table with pyiceberg (an independent reader) and returns its rows as column -> text maps.
+func (l lakeTable) rows(t testing.TB) ([]map[string]*string, error) {
+	t.Helper()
+	py := os.Getenv("BINLAKE_PYTHON")
+	if py == "" {
+		py = "python3"
+	}
+	cmd := exec.Command(py, filepath.Join("testdata", "read_iceberg.py"), l.sqlite, l.warehouse, l.ident)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		switch ee.ExitCode() {
+		case 3:
+			t.Fatalf("pyiceberg is not installed for %s: run `make python` (or set BINLAKE_PYTHON): %s", py, stderr.String())
+		case 4, 5:
+			return nil, fmt.Errorf("%w: %s", errNotReadable, strings.TrimSpace(stderr.String()))
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s with pyiceberg: %w: %s", l.ident, err, stderr.String())
+	}
+	var rows []map[string]*string
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	for sc.Scan() {
+		var r map[string]*string
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			return nil, fmt.Errorf("decoding pyiceberg output %q: %w", sc.Text(), err)
+		}
+		rows = append(rows, r)
+	}
+	return rows, sc.Err()
+}
+
+// itemColumns are the columns of the test table, compared as text.
+var itemColumns = []string{"id", "name", "qty", "price", "note"}
+
+func canonRow(r map[string]*string) string {
+	parts := make([]string, len(itemColumns))
+	for i, c := range itemColumns {
+		v, ok := r[c]
+		switch {
+		case !ok:
+			parts[i] = c + "=<missing>"
+		case v == nil:
+			parts[i] = c + "=null"
+		default:
+			parts[i] = c + "=" + *v
+		}
+	}
+	return strings.Join(parts, "|")
+}
+
+// mysqlState returns the source table's rows in canonical text form, sorted.
+func mysqlState(ctx context.Context, db *sql.DB) ([]string, error) {
+	rs, err := db.QueryContext(ctx, "SELECT CAST(id AS CHAR), name, CAST(qty AS CHAR), CAST(price AS CHAR), note FROM items ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("reading the source table: %w", err)
+	}
+	defer rs.Close()
+	var out []string
+	for rs.Next() {
+		vals := make([]sql.NullString, len(itemColumns))
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rs.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		m := map[string]*string{}
+		for i, c := range itemColumns {
+			if vals[i].Valid {
+				s := vals[i].String
+				m[c] = &s
+			} else {
+				m[c] = nil
+			}
+		}
+		out = append(out, canonRow(m))
+	}
+	sort.Strings(out)
+	return out, rs.Err()
+}
+
+// workload runs random single-row inserts, updates (including primary-key changes) and deletes on items and counts
+// the row events they produced (rows affected).
+type workload struct {
+	db     *sql.DB
+	rng    *rand.Rand
+	nextID int
+	events atomic.Int64
+}
+
+func (w *workload) step(ctx context.Context) error {
+	var res sql.Result
+	var err error
+	id := 1 + w.rng.IntN(w.nextID)
+	switch p := w.rng.IntN(100); {
+	case p < 40:
+		w.nextID++
+		res, err = w.db.ExecContext(ctx, "INSERT INTO items (id, name, qty, price, note) VALUES (?, ?, ?, ?, ?)",
+			w.nextID, fmt.Sprintf("item-%d", w.nextID), w.rng.IntN(1000), fmt.Sprintf("%d.%02d", w.rng.IntN(10000), w.rng.IntN(100)),
+			nullable(w.rng, fmt.Sprintf("note %d ✓", w.nextID)))
+	case p < 75:
+		res, err = w.db.ExecContext(ctx, "UPDATE items SET qty = ?, price = ?, note = ? WHERE id = ?",
+			w.rng.IntN(1000), fmt.Sprintf("%d.%02d", w.rng.IntN(10000), w.rng.IntN(100)), nullable(w.rng, "updated"), id)
+	case p < 85:
+		// A primary-key change: the sink must remove the old key and write the new one.
+		w.nextID++
+		res, err = w.db.ExecContext(ctx, "UPDATE items SET id = ? WHERE id = ?", w.nextID, id)
+	default:
+		res, err = w.db.ExecContext(ctx, "DELETE FROM items WHERE id = ?", id)
+	}
+	if err != nil {
+		return fmt.Errorf("running the workload: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	w.events.Add(n)
+	return nil
+}
+
+func nullable(rng *rand.Rand, s string) any {
+	if rng.IntN(4) == 0 {
+		return nil
+	}
+	return s
+}
+
+// TestEndToEndKillWorker drives binlake like a user: a real MySQL 8 server, a real RocketMQ broker, the binlake worker
+// binary managed over REST, and Iceberg tables read back by pyiceberg. The worker is killed with SIGKILL 20 times while
+// writes go on; afterwards the upsert table equals the MySQL table and the append (changelog) table holds exactly one
+// row per source event.
+func TestEndToEndKillWorker(t *testing.T) {
+	ctx := t.Context()
+	my := containers.MySQLServer(t, containers.MySQL8)
+	mq := containers.RocketMQServer(t)
+	dbName := my.NewDatabase(t)
+	db, err := sql.Open("mysql", my.DSN(dbName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.ExecContext(ctx, `CREATE TABLE items (
+		id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, qty INT NOT NULL, price DECIMAL(10,2) NOT NULL, note TEXT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	const initialRows = 300
+	wl := &workload{db: db, rng: rand.New(rand.NewPCG(7, 11)), nextID: 0}
+	for range initialRows {
+		wl.nextID++
+		if _, err := db.ExecContext(ctx, "INSERT INTO items VALUES (?, ?, ?, ?, ?)", wl.nextID, fmt.Sprintf("item-%d", wl.nextID),
+			wl.nextID%100, fmt.Sprintf("%d.50", wl.nextID), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	lakeDir := t.TempDir()
+	w := workerproc.Start(t, workerproc.Options{NamesrvAddr: mq.NamesrvAddr})
+	topic := connect.TopicName("e2e", dbName, "items")
+	w.MustDo("POST", "/connectors/e2e-source", map[string]string{
+		"connector.class":       "mysql-source",
+		"database.hostname":     my.Host,
+		"database.port":         fmt.Sprint(my.Port),
+		"database.user":         my.User,
+		"database.password":     my.Password,
+		"database.include.list": dbName,
+		"topic.prefix":          "e2e",
+		"heartbeat.interval.ms": "1000",
+	}, 201)
+	sink := func(name, mode string) lakeTable {
+		l := lakeTable{
+			sqlite:    filepath.Join(lakeDir, name+".db"),
+			warehouse: "file://" + filepath.Join(lakeDir, name+"-warehouse"),
+			ident:     dbName + ".items",
+		}
+		w.MustDo("POST", "/connectors/"+name, map[string]string{
+			"connector.class":         "lake-sink",
+			"connect.topicnames":      topic,
+			"write.mode":              mode,
+			"iceberg.catalog.uri":     l.sqlite,
+			"iceberg.warehouse":       l.warehouse,
+			"commit.interval.ms":      "1000",
+			"maintenance.interval.ms": "3000",
+		}, 201)
+		return l
+	}
+	upsert := sink("e2e-upsert", "upsert")
+	changelog := sink("e2e-append", "append")
+
+	// The snapshot must land before the concurrent writes start, so that the changelog's row count is known exactly.
+	workerproc.WaitFor(t, 3*time.Minute, "the snapshot in the changelog table", func() (bool, error) {
+		rows, err := changelog.rows(t)
+		if err != nil {
+			return false, err
+		}
+		return len(rows) >= initialRows, fmt.Errorf("%d of %d snapshot rows", len(rows), initialRows)
+	})
+
+	// Writes go on while the worker is killed at random points, commits included.
+	wctx, stopWrites := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var writeErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for wctx.Err() == nil {
+			if err := wl.step(wctx); err != nil && wctx.Err() == nil {
+				writeErr = err
+				return
+			}
+			time.Sleep(time.Duration(wl.rng.IntN(3)) * time.Millisecond)
+		}
+	}()
+	killRng := rand.New(rand.NewPCG(3, 5))
+	const kills = 20
+	for i := range kills {
+		time.Sleep(time.Duration(300+killRng.IntN(2500)) * time.Millisecond)
+		w.Kill()
+		t.Logf("kill %d/%d after %d source events", i+1, kills, wl.events.Load())
+		w.Restart()
+	}
+	stopWrites()
+	wg.Wait()
+	if writeErr != nil {
+		t.Fatal(writeErr)
+	}
+	events := wl.events.Load()
+	want, err := mysqlState(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d source events after the snapshot; %d rows in MySQL", events, len(want))
+
+	// Upsert: the lake table equals MySQL (read after compaction: pyiceberg does not apply equality deletes).
+	var last []string
+	workerproc.WaitFor(t, 4*time.Minute, "the upsert table to equal MySQL", func() (bool, error) {
+		rows, err := upsert.rows(t)
+		if err != nil {
+			return false, err
+		}
+		got := make([]string, len(rows))
+		for i, r := range rows {
+			got[i] = canonRow(r)
+		}
+		sort.Strings(got)
+		last = got
+		return equalStrings(got, want), fmt.Errorf("lake has %d rows, MySQL %d; first difference: %s", len(got), len(want), firstDiff(got, want))
+	})
+
+	// Append: exactly one row per source event, no sequence twice.
+	wantRows := int64(initialRows) + events
+	workerproc.WaitFor(t, 4*time.Minute, "one changelog row per source event", func() (bool, error) {
+		rows, err := changelog.rows(t)
+		if err != nil {
+			return false, err
+		}
+		seen := make(map[string]bool, len(rows))
+		snapshotRows := 0
+		for _, r := range rows {
+			seq := r["_binlake_seq"]
+			if seq == nil {
+				return false, errors.New("a changelog row has no _binlake_seq")
+			}
+			if seen[*seq] {
+				t.Fatalf("sequence %s appears twice in the changelog table", *seq)
+			}
+			seen[*seq] = true
+			if op := r["_binlake_op"]; op != nil && *op == "r" {
+				snapshotRows++
+			}
+		}
+		if snapshotRows > initialRows {
+			t.Fatalf("%d snapshot rows in the changelog, want %d", snapshotRows, initialRows)
+		}
+		if int64(len(rows)) > wantRows {
+			t.Fatalf("changelog has %d rows, more than the %d source events: duplicates", len(rows), wantRows)
+		}
+		return int64(len(rows)) == wantRows, fmt.Errorf("changelog has %d rows, want %d", len(rows), wantRows)
+	})
+	_ = last
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func firstDiff(got, want []string) string {
+	g := map[string]bool{}
+	for _, s := range got {
+		g[s] = true
+	}
+	w := map[string]bool{}
+	for _, s := range want {
+		w[s] = true
+		if !g[s] {
+			return "missing in lake: " + s
+		}
+	}
+	for _, s := range got {
+		if !w[s] {
+			return "extra in lake: " + s
+		}
+	}
+	return "none"
+}
