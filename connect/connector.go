@@ -111,7 +111,9 @@ type SinkTask interface {
 	// its buffers reach their limits.
 	Put(ctx context.Context, records []SinkRecord) error
 	// Flush commits everything Put so far. When it returns nil the worker
-	// acknowledges the consumed offsets to the broker (a hint only).
+	// acknowledges the consumed offsets to the broker (a hint only). The
+	// worker calls it every commit interval, also when nothing was Put, so a
+	// sink can run due background work (e.g. table maintenance) from it.
 	Flush(ctx context.Context) error
 	// Stop releases resources without committing; must be idempotent.
 	Stop(ctx context.Context) error

@@ -4,6 +4,7 @@ package main
 // themselves from their init funcs.
 import (
 	_ "github.com/binlake/binlake/sink/lake"
+	_ "github.com/binlake/binlake/sink/lake/hudi"
 	_ "github.com/binlake/binlake/sink/lake/iceberg"
 	_ "github.com/binlake/binlake/source/mysql"
 )

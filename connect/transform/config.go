@@ -235,3 +235,29 @@ func splitList(v string) []string {
 	}
 	return out
 }
+
+// Redact returns cfg with the values of secret transform keys
+// (transforms.<alias>.<key> where the alias's type declares <key> secret, such
+// as columns.mask's salt) replaced by spec.Redacted. Other keys are kept.
+func Redact(cfg connect.Config) connect.Config {
+	out := cfg.Clone()
+	for name, v := range cfg {
+		rest, ok := strings.CutPrefix(name, "transforms.")
+		if !ok || v == "" {
+			continue
+		}
+		alias, key, ok := strings.Cut(rest, ".")
+		if !ok || key == "type" {
+			continue
+		}
+		for _, ti := range Types() {
+			if ti.Name != cfg["transforms."+alias+".type"] {
+				continue
+			}
+			if k, found := ti.Spec.Key(key); found && k.IsSecret() {
+				out[name] = spec.Redacted
+			}
+		}
+	}
+	return out
+}

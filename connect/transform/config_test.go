@@ -193,3 +193,26 @@ func FuzzConfig(f *testing.F) {
 		}
 	})
 }
+
+func TestRedactHidesSecretTransformKeys(t *testing.T) {
+	cfg := connect.Config{
+		"transforms":               "m,r",
+		"transforms.m.type":        "columns.mask",
+		"transforms.m.mode":        "hash",
+		"transforms.m.salt":        "pepper",
+		"transforms.m.columns":     "shop.customers.email",
+		"transforms.r.type":        "route.regex",
+		"transforms.r.regex":       "(.*)",
+		"transforms.r.replacement": "salt",
+	}
+	got := Redact(cfg)
+	if got["transforms.m.salt"] != spec.Redacted {
+		t.Fatalf("salt = %q, want it redacted", got["transforms.m.salt"])
+	}
+	if got["transforms.m.columns"] != cfg["transforms.m.columns"] || got["transforms.r.replacement"] != "salt" {
+		t.Fatalf("non-secret keys changed: %v", got)
+	}
+	if cfg["transforms.m.salt"] != "pepper" {
+		t.Fatal("Redact changed its input")
+	}
+}

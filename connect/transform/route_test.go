@@ -54,7 +54,6 @@ func TestParseReplacement(t *testing.T) {
 	}
 }
 
-
 func TestRouteRegexWithComma(t *testing.T) {
 	c := mustChain(t, "transforms", "r", "transforms.r.type", "route.regex", "transforms.r.regex", `shop\.(c{1,2}ustomers)`, "transforms.r.replacement", "x_$1")
 	out, err := one(t, c, insert(customers(1), 1))

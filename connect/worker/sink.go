@@ -166,10 +166,10 @@ func (s *sinkLoop) loop(ctx context.Context) error {
 			got += n
 		}
 		if time.Since(lastFlush) >= interval {
-			if s.dirty {
-				if err := s.flush(ctx); err != nil {
-					return err
-				}
+			// Flush on every interval, also when idle: the sink runs its due
+			// background work (table maintenance) from Flush.
+			if err := s.flush(ctx); err != nil {
+				return err
 			}
 			lastFlush = time.Now()
 		}

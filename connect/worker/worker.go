@@ -24,6 +24,7 @@ import (
 	"github.com/binlake/binlake/connect"
 	"github.com/binlake/binlake/connect/plugin"
 	"github.com/binlake/binlake/connect/spec"
+	"github.com/binlake/binlake/connect/transform"
 )
 
 // Worker hosts connectors in one process. Its methods are safe for
@@ -218,9 +219,9 @@ func (w *Worker) pluginNames() []string {
 // spec of the plugin cfg names (name-based redaction when unknown).
 func (w *Worker) Redact(cfg connect.Config) connect.Config {
 	if p, ok := w.opts.Plugins.Lookup(cfg[spec.ConnectorClass]); ok {
-		return p.FullSpec().Redact(cfg)
+		return transform.Redact(p.FullSpec().Redact(cfg))
 	}
-	return spec.Common.Redact(cfg)
+	return transform.Redact(spec.Common.Redact(cfg))
 }
 
 func (w *Worker) conn(name string) (*connRuntime, error) {

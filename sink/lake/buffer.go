@@ -83,6 +83,9 @@ func (b *tableBuffer) add(ev *connect.ChangeEvent, q string, offset int64) {
 
 func (b *tableBuffer) put(key string, row Row, size int64) {
 	if i, ok := b.byKey[key]; ok {
+		if row.Sequence < b.entries[i].last.Sequence {
+			return // an older change of the key (a replay): the newer one stays
+		}
 		b.bytes += size - rowBytes(b.entries[i].last.Values)
 		b.entries[i].last = row
 		return

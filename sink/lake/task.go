@@ -242,8 +242,15 @@ func (t *Task) accept(ctx context.Context, rec connect.SinkRecord) (*tableState,
 		return nil, err
 	}
 	qk := QueueKey(rec.Queue)
+	// Within one queue a source's sequences only rise; a restarted source
+	// replays from its checkpoint, and what it re-sends to this queue comes
+	// after the originals. So an event at or below the highest sequence seen
+	// on its queue, committed or still buffered in this cycle, is a replay.
 	if seq, ok := ts.committed.Sequences[qk]; ok && ev.Source.Sequence <= seq {
 		return nil, nil // committed before: a replay
+	}
+	if qp, ok := ts.buf.queues[qk]; ok && ev.Source.Sequence <= qp.maxSeq {
+		return nil, nil // buffered in this cycle: a replay
 	}
 	rows, bytes := ts.buf.rows, ts.buf.bytes
 	ts.buf.add(ev, qk, rec.Offset)

@@ -455,6 +455,28 @@ func (t *Task) rows(h *replication.EventHeader, ev *replication.RowsEvent) error
 			}
 		}
 		t.touch(tbl, p.out, before, after)
+		kind := op
+		if op == connect.OpUpdate && p.out.HasPrimaryKey() && connect.MessageKey(p.out, before) != connect.MessageKey(p.out, after) {
+			// A primary-key change is emitted as a delete of the old key and a create of the new one (as Debezium
+			// does): each is routed by its own key, so per-key order holds in both keys' queues. Without the split the
+			// old key's removal would travel in the new key's queue and could overtake earlier changes of the old key.
+			t.st.totalOrder++
+			tableOrder++
+			t.st.seq++
+			if t.st.seq > t.st.suppress {
+				t.push(&connect.ChangeEvent{
+					Op: connect.OpDelete, Before: before, Schema: p.out,
+					Source: connect.SourceInfo{
+						Connector: t.tc.Connector, ServerID: h.ServerID, GTID: t.st.gtid,
+						File: t.st.pos.File, Pos: start, Row: k, Database: db, Table: name,
+						CommitTimeMs: t.st.commitMs, Sequence: t.st.seq,
+					},
+					Tx:   &connect.TxInfo{ID: t.st.txID, TotalOrder: t.st.totalOrder, TableOrder: tableOrder},
+					TsMs: now,
+				})
+			}
+			kind, before = connect.OpCreate, nil
+		}
 		t.st.totalOrder++
 		tableOrder++
 		t.st.seq++
@@ -463,7 +485,7 @@ func (t *Task) rows(h *replication.EventHeader, ev *replication.RowsEvent) error
 		}
 		ce := &evs[k]
 		*ce = connect.ChangeEvent{
-			Op: op, Before: before, After: after, Schema: p.out,
+			Op: kind, Before: before, After: after, Schema: p.out,
 			Source: connect.SourceInfo{
 				Connector: t.tc.Connector, ServerID: h.ServerID, GTID: t.st.gtid,
 				File: t.st.pos.File, Pos: start, Row: k, Database: db, Table: name,

@@ -196,6 +196,15 @@ func (w *tableWriter) compact(ctx context.Context, res *MaintenanceResult) error
 	if len(groups) == 0 && len(eqDeletes) == 0 {
 		return nil
 	}
+	if len(groups) == 0 {
+		// Equality deletes are present but no file needs them (e.g. a table whose only commit wrote rows and the
+		// deletes of their keys with one sequence number). Rewrite the files anyway so the dead deletes go with the
+		// same commit: readers without equality-delete support (pyiceberg) can then read the table.
+		for _, key := range slices.Sorted(maps.Keys(parts)) {
+			p := parts[key]
+			groups = append(groups, binPack(p.key, p.tasks, w.f.maintenance.targetFileSize)...)
+		}
+	}
 	rewritten := map[string]struct{}{}
 	for _, g := range groups {
 		for _, t := range g.Tasks {
