@@ -124,7 +124,7 @@ func mysqlState(ctx context.Context, db *sql.DB) ([]string, error) {
 }
 
 // workload runs random single-row inserts, updates (including primary-key changes) and deletes on items and counts
-// the row events they produced (rows affected).
+// the change events they produce: one per affected row, two for a primary-key change (delete + create).
 type workload struct {
 	db     *sql.DB
 	rng    *rand.Rand
@@ -135,6 +135,7 @@ type workload struct {
 func (w *workload) step(ctx context.Context) error {
 	var res sql.Result
 	var err error
+	perRow := int64(1) // events per affected row
 	id := 1 + w.rng.IntN(w.nextID)
 	switch p := w.rng.IntN(100); {
 	case p < 40:
@@ -146,8 +147,9 @@ func (w *workload) step(ctx context.Context) error {
 		res, err = w.db.ExecContext(ctx, "UPDATE items SET qty = ?, price = ?, note = ? WHERE id = ?",
 			w.rng.IntN(1000), fmt.Sprintf("%d.%02d", w.rng.IntN(10000), w.rng.IntN(100)), nullable(w.rng, "updated"), id)
 	case p < 85:
-		// A primary-key change: the sink must remove the old key and write the new one.
+		// A primary-key change: the source emits it as a delete of the old key and a create of the new one.
 		w.nextID++
+		perRow = 2
 		res, err = w.db.ExecContext(ctx, "UPDATE items SET id = ? WHERE id = ?", w.nextID, id)
 	default:
 		res, err = w.db.ExecContext(ctx, "DELETE FROM items WHERE id = ?", id)
@@ -159,7 +161,7 @@ func (w *workload) step(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	w.events.Add(n)
+	w.events.Add(n * perRow)
 	return nil
 }
 

@@ -106,8 +106,11 @@ func freePort() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := l.Close(); err != nil {
+		return 0, fmt.Errorf("releasing port %d: %w", port, err)
+	}
+	return port, nil
 }
 
 func (w *Worker) start() {
@@ -135,14 +138,14 @@ func (w *Worker) start() {
 	cmd.Env = append(os.Environ(), w.opts.Env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
-		logf.Close()
+		_ = logf.Close()
 		w.t.Fatalf("starting the worker: %v", err)
 	}
 	w.cmd = cmd
 	w.done = make(chan struct{})
 	go func() {
 		_ = cmd.Wait()
-		logf.Close()
+		_ = logf.Close()
 		close(w.done)
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -150,7 +153,7 @@ func (w *Worker) start() {
 	for {
 		resp, err := http.Get(w.BaseURL + "/readyz")
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return
 			}
@@ -241,7 +244,7 @@ func (w *Worker) Do(method, path string, body any) (Response, error) {
 	if err != nil {
 		return Response{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return Response{}, fmt.Errorf("reading %s %s: %w", method, path, err)
