@@ -13,6 +13,7 @@ import (
 
 	"github.com/binlake/binlake/connect"
 	"github.com/binlake/binlake/connect/spec"
+	"github.com/binlake/binlake/connect/transform"
 	"github.com/binlake/binlake/connect/worker"
 )
 
@@ -367,20 +368,50 @@ type PluginInfo struct {
 	Doc   string `json:"doc"`
 }
 
+// TransformationType is the PluginInfo.Type of transform types, as Kafka
+// Connect names them.
+const TransformationType = "transformation"
+
 func (s *Server) plugins() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		out := []PluginInfo{}
 		for _, p := range s.opts.Worker.Plugins() {
 			out = append(out, PluginInfo{Class: p.Name, Type: string(p.Kind), Doc: p.Doc})
 		}
+		// Transform types are listed too (Kafka Connect lists them with
+		// ?connectorsOnly=false); ?connectorsOnly=true leaves them out.
+		if c.Query("connectorsOnly") != "true" {
+			for _, ti := range transform.Types() {
+				out = append(out, PluginInfo{Class: ti.Name, Type: TransformationType, Doc: ti.Doc})
+			}
+		}
 		c.JSON(http.StatusOK, out)
 	}
+}
+
+// transformKeys returns the keys of a transform type (configured under
+// transforms.<alias>.), or false when no transform type has that name.
+func transformKeys(name string) ([]spec.Key, bool) {
+	for _, ti := range transform.Types() {
+		if ti.Name == name {
+			keys := []spec.Key{{Name: "type", Type: spec.String, Required: true, Doc: "The transform type: " + name + "."}}
+			if ti.Spec != nil {
+				keys = append(keys, ti.Spec.Keys...)
+			}
+			return keys, true
+		}
+	}
+	return nil, false
 }
 
 func (s *Server) pluginConfig() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p, ok := s.opts.Worker.Plugin(c.Param("type"))
 		if !ok {
+			if keys, ok := transformKeys(c.Param("type")); ok {
+				c.JSON(http.StatusOK, keys)
+				return
+			}
 			abort(c, http.StatusNotFound, fmt.Sprintf("plugin %q is not installed", c.Param("type")), nil)
 			return
 		}

@@ -383,6 +383,25 @@ func TestPluginRoutes(t *testing.T) {
 	if kinds["test-source"] != "source" || kinds["test-sink"] != "sink" {
 		t.Errorf("plugins = %+v", plugins)
 	}
+	if kinds["columns.mask"] != api.TransformationType || kinds["filter"] != api.TransformationType {
+		t.Errorf("transform types missing from the plugin list: %+v", plugins)
+	}
+	var connectorsOnly []api.PluginInfo
+	c.expect("GET", "/connector-plugins?connectorsOnly=true", "", 200).json(t, &connectorsOnly)
+	for _, p := range connectorsOnly {
+		if p.Type == api.TransformationType {
+			t.Errorf("connectorsOnly=true listed transform %s", p.Class)
+		}
+	}
+	var maskKeys []spec.Key
+	c.expect("GET", "/connector-plugins/columns.mask/config", "", 200).json(t, &maskKeys)
+	maskByName := map[string]spec.Key{}
+	for _, k := range maskKeys {
+		maskByName[k.Name] = k
+	}
+	if !maskByName["type"].Required || !maskByName["salt"].IsSecret() || maskByName["mode"].Default == "" {
+		t.Errorf("columns.mask keys = %+v", maskKeys)
+	}
 	var keys []spec.Key
 	c.expect("GET", "/connector-plugins/test-source/config", "", 200).json(t, &keys)
 	byName := map[string]spec.Key{}
