@@ -172,11 +172,17 @@ func nullable(rng *rand.Rand, s string) any {
 	return s
 }
 
-// TestEndToEndKillWorker drives binlake like a user: a real MySQL 8 server, a real RocketMQ broker, the binlake worker
-// binary managed over REST, and Iceberg tables read back by pyiceberg. The worker is killed with SIGKILL 20 times while
-// writes go on; afterwards the upsert table equals the MySQL table and the append (changelog) table holds exactly one
-// row per source event.
-func TestEndToEndKillWorker(t *testing.T) {
+// TestEndToEnd drives binlake like a user: a real MySQL 8 server, a real RocketMQ broker, the binlake worker binary
+// managed over REST, and Iceberg tables read back by pyiceberg. Writes go on (inserts, updates, primary-key changes,
+// deletes) while the worker runs; afterwards the upsert table equals the MySQL table and the append (changelog) table
+// holds exactly one row per source event. TestEndToEndKillWorker (build tag killtest) runs the same with 20 SIGKILLs.
+func TestEndToEnd(t *testing.T) {
+	runEndToEnd(t, 0, 8*time.Second)
+}
+
+// runEndToEnd runs the end-to-end scenario; the worker is killed kills times (or the writes run for writeFor when kills
+// is 0) and restarted each time.
+func runEndToEnd(t *testing.T, kills int, writeFor time.Duration) {
 	ctx := t.Context()
 	my := containers.MySQLServer(t, containers.MySQL8)
 	mq := containers.RocketMQServer(t)
@@ -258,7 +264,9 @@ func TestEndToEndKillWorker(t *testing.T) {
 		}
 	}()
 	killRng := rand.New(rand.NewPCG(3, 5))
-	const kills = 20
+	if kills == 0 {
+		time.Sleep(writeFor)
+	}
 	for i := range kills {
 		time.Sleep(time.Duration(300+killRng.IntN(2500)) * time.Millisecond)
 		w.Kill()
