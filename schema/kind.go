@@ -85,3 +85,28 @@ func ParseKind(s string) (Kind, error) {
 	}
 	return KindInvalid, fmt.Errorf("unknown column kind %q", s)
 }
+
+// Holds reports whether v (non-nil) is the Go value of kind k, as documented
+// on the kind constants.
+func (k Kind) Holds(v any) bool {
+	var ok bool
+	switch k {
+	case KindBool:
+		_, ok = v.(bool)
+	case KindInt32, KindDate:
+		_, ok = v.(int32)
+	case KindInt64, KindTime, KindDuration, KindTimestamp, KindTimestampTZ:
+		_, ok = v.(int64)
+	case KindFloat32:
+		_, ok = v.(float32)
+	case KindFloat64:
+		_, ok = v.(float64)
+	case KindDecimal:
+		_, ok = v.(Decimal)
+	case KindString:
+		_, ok = v.(string)
+	case KindBytes:
+		_, ok = v.([]byte)
+	}
+	return ok
+}

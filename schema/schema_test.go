@@ -105,3 +105,22 @@ func TestTableValidateAndSameColumns(t *testing.T) {
 		t.Fatal("ColumnIndex is case-insensitive and -1 when absent")
 	}
 }
+
+func TestKindHolds(t *testing.T) {
+	values := map[Kind]any{
+		KindBool: true, KindInt32: int32(1), KindInt64: int64(1), KindFloat32: float32(1), KindFloat64: 1.0,
+		KindDecimal: Decimal{Unscaled: big.NewInt(1)}, KindString: "x", KindBytes: []byte{1},
+		KindDate: int32(1), KindTime: int64(1), KindDuration: int64(1), KindTimestamp: int64(1), KindTimestampTZ: int64(1),
+	}
+	for k, v := range values {
+		if !k.Holds(v) {
+			t.Errorf("%s does not hold its own value %T", k, v)
+		}
+		if k.Holds(struct{}{}) || k.Holds(nil) {
+			t.Errorf("%s holds a value of no kind", k)
+		}
+	}
+	if KindInt64.Holds(int32(1)) || KindInt32.Holds(int64(1)) || KindBytes.Holds("x") || KindInvalid.Holds(true) {
+		t.Error("Holds accepts a value of another kind")
+	}
+}

@@ -92,43 +92,12 @@ func planColumns(t *schema.Table, names []string) []column {
 
 // toNative converts a column value to the physical codec's native value.
 func (c *column) toNative(v any) (any, error) {
-	bad := func() error {
-		return fmt.Errorf("column %q of kind %s holds a %T", c.col.Name, c.col.Kind, v)
+	if !c.col.Kind.Holds(v) {
+		return nil, fmt.Errorf("column %q of kind %s holds a %T", c.col.Name, c.col.Kind, v)
 	}
 	switch c.col.Kind {
-	case schema.KindBool:
-		if _, ok := v.(bool); !ok {
-			return nil, bad()
-		}
-	case schema.KindInt32, schema.KindDate:
-		if _, ok := v.(int32); !ok {
-			return nil, bad()
-		}
-	case schema.KindInt64, schema.KindTime, schema.KindDuration, schema.KindTimestamp, schema.KindTimestampTZ:
-		if _, ok := v.(int64); !ok {
-			return nil, bad()
-		}
-	case schema.KindFloat32:
-		if _, ok := v.(float32); !ok {
-			return nil, bad()
-		}
-	case schema.KindFloat64:
-		if _, ok := v.(float64); !ok {
-			return nil, bad()
-		}
-	case schema.KindString:
-		if _, ok := v.(string); !ok {
-			return nil, bad()
-		}
-	case schema.KindBytes:
-		if _, ok := v.([]byte); !ok {
-			return nil, bad()
-		}
 	case schema.KindDecimal:
-		d, ok := v.(schema.Decimal)
-		if !ok {
-			return nil, bad()
-		}
+		d := v.(schema.Decimal)
 		u := d.Unscaled
 		if u == nil {
 			u = new(big.Int)
@@ -144,8 +113,6 @@ func (c *column) toNative(v any) (any, error) {
 			return nil, fmt.Errorf("column %q: %s has more than %d digits", c.col.Name, d, c.col.Precision)
 		}
 		return avroschema.DecimalBytes(nil, u), nil
-	default:
-		return nil, bad()
 	}
 	return v, nil
 }
@@ -156,43 +123,20 @@ func (c *column) fromNative(v any) (any, error) {
 		return fmt.Errorf("field %s of kind %s decoded as %T", c.name, c.col.Kind, v)
 	}
 	switch c.col.Kind {
-	case schema.KindBool:
-		if _, ok := v.(bool); !ok {
-			return nil, bad()
-		}
-	case schema.KindInt32, schema.KindDate:
-		if _, ok := v.(int32); !ok {
-			return nil, bad()
-		}
-	case schema.KindInt64, schema.KindTime, schema.KindDuration, schema.KindTimestamp, schema.KindTimestampTZ:
-		if _, ok := v.(int64); !ok {
-			return nil, bad()
-		}
-	case schema.KindFloat32:
-		if _, ok := v.(float32); !ok {
-			return nil, bad()
-		}
-	case schema.KindFloat64:
-		if _, ok := v.(float64); !ok {
-			return nil, bad()
-		}
-	case schema.KindString:
-		if _, ok := v.(string); !ok {
-			return nil, bad()
-		}
 	case schema.KindBytes:
 		b, ok := v.([]byte)
 		if !ok {
 			return nil, bad()
 		}
 		return append([]byte{}, b...), nil // goavro's slice aliases the message body
-	case schema.KindDecimal:
+	case schema.KindDecimal: // the physical value is the unscaled bytes
 		b, ok := v.([]byte)
 		if !ok {
 			return nil, bad()
 		}
 		return schema.Decimal{Unscaled: avroschema.DecimalFromBytes(b), Scale: int32(c.col.Scale)}, nil
-	default:
+	}
+	if !c.col.Kind.Holds(v) {
 		return nil, bad()
 	}
 	return v, nil

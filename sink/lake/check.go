@@ -24,27 +24,9 @@ func CheckRow(t *schema.Table, values []any) error {
 			}
 			continue
 		}
-		ok := false
-		switch c.Kind {
-		case schema.KindBool:
-			_, ok = v.(bool)
-		case schema.KindInt32, schema.KindDate:
-			_, ok = v.(int32)
-		case schema.KindInt64, schema.KindTime, schema.KindDuration, schema.KindTimestamp, schema.KindTimestampTZ:
-			_, ok = v.(int64)
-		case schema.KindFloat32:
-			_, ok = v.(float32)
-		case schema.KindFloat64:
-			_, ok = v.(float64)
-		case schema.KindDecimal:
-			var d schema.Decimal
-			if d, ok = v.(schema.Decimal); ok && d.Unscaled == nil {
-				ok = false
-			}
-		case schema.KindString:
-			_, ok = v.(string)
-		case schema.KindBytes:
-			_, ok = v.([]byte)
+		ok := c.Kind.Holds(v)
+		if d, isDec := v.(schema.Decimal); isDec && d.Unscaled == nil {
+			ok = false // the writers need the digits
 		}
 		if !ok {
 			return fmt.Errorf("column %q of %s (%s) holds a %T", c.Name, t.QualifiedName(), c.Kind, v)
