@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"encoding/json"
 	"math/big"
 	"testing"
 )
@@ -122,5 +123,35 @@ func TestKindHolds(t *testing.T) {
 	}
 	if KindInt64.Holds(int32(1)) || KindInt32.Holds(int64(1)) || KindBytes.Holds("x") || KindInvalid.Holds(true) {
 		t.Error("Holds accepts a value of another kind")
+	}
+}
+
+func TestTableJSONRoundTripKeepsDefaults(t *testing.T) {
+	in := &Table{Database: "d", Name: "t", Version: 3, PrimaryKey: []int{0}, Columns: []Column{
+		{Name: "i", Kind: KindInt32, Default: int32(-7), HasDefault: true},
+		{Name: "l", Kind: KindTimestamp, Default: int64(1_700_000_000_000_000), HasDefault: true},
+		{Name: "f", Kind: KindFloat32, Default: float32(1.5), HasDefault: true},
+		{Name: "d", Kind: KindDecimal, Precision: 38, Scale: 2, Default: Decimal{Unscaled: big.NewInt(-12345), Scale: 2}, HasDefault: true},
+		{Name: "s", Kind: KindString, Default: "x", HasDefault: true},
+		{Name: "b", Kind: KindBytes, Default: []byte{0, 0xff}, HasDefault: true},
+		{Name: "n", Kind: KindString, Optional: true, HasDefault: true},
+	}}
+	b, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out Table
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !in.SameColumns(&out) {
+		t.Fatalf("round trip changed the columns:\n in %+v\nout %+v", in.Columns, out.Columns)
+	}
+	if out.Columns[5].Default.([]byte)[1] != 0xff || out.Columns[6].Default != nil {
+		t.Fatalf("bytes or NULL default lost: %+v", out.Columns)
+	}
+	var bad Table
+	if err := json.Unmarshal([]byte(`{"columns":[{"name":"x","kind":2,"default":"nope"}]}`), &bad); err == nil {
+		t.Fatal("a default of the wrong kind must fail to decode")
 	}
 }

@@ -2,12 +2,9 @@ package tables
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"sort"
-	"strconv"
 
 	"github.com/binlake/binlake/schema"
 )
@@ -70,8 +67,8 @@ func (t *Tracker) MarshalJSON() ([]byte, error) {
 	return json.Marshal(state{Tables: t.Tables(), Versions: t.versions})
 }
 
-// UnmarshalJSON restores a tracker from the checkpoint, with column
-// defaults turned back into the Go values of their kinds.
+// UnmarshalJSON restores a tracker from the checkpoint (schema.Column
+// restores its default as the Go value of its kind).
 func (t *Tracker) UnmarshalJSON(b []byte) error {
 	var st state
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -85,13 +82,6 @@ func (t *Tracker) UnmarshalJSON(b []byte) error {
 		t.versions[k] = v
 	}
 	for _, tb := range st.Tables {
-		for i := range tb.Columns {
-			d, err := restoreDefault(tb.Columns[i].Kind, tb.Columns[i].Default)
-			if err != nil {
-				return fmt.Errorf("decoding default of %s.%s: %w", tb.QualifiedName(), tb.Columns[i].Name, err)
-			}
-			tb.Columns[i].Default = d
-		}
 		if err := tb.Validate(); err != nil {
 			return fmt.Errorf("decoding schema history: %w", err)
 		}
@@ -104,78 +94,3 @@ func (t *Tracker) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func restoreDefault(k schema.Kind, v any) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	num := func() (json.Number, error) {
-		n, ok := v.(json.Number)
-		if !ok {
-			return "", fmt.Errorf("default %v is not a number", v)
-		}
-		return n, nil
-	}
-	switch k {
-	case schema.KindBool:
-		b, ok := v.(bool)
-		if !ok {
-			return nil, fmt.Errorf("default %v is not a bool", v)
-		}
-		return b, nil
-	case schema.KindInt32, schema.KindDate:
-		n, err := num()
-		if err != nil {
-			return nil, err
-		}
-		i, err := strconv.ParseInt(string(n), 10, 32)
-		return int32(i), err
-	case schema.KindInt64, schema.KindTime, schema.KindDuration, schema.KindTimestamp, schema.KindTimestampTZ:
-		n, err := num()
-		if err != nil {
-			return nil, err
-		}
-		return strconv.ParseInt(string(n), 10, 64)
-	case schema.KindFloat32:
-		n, err := num()
-		if err != nil {
-			return nil, err
-		}
-		f, err := strconv.ParseFloat(string(n), 32)
-		return float32(f), err
-	case schema.KindFloat64:
-		n, err := num()
-		if err != nil {
-			return nil, err
-		}
-		return strconv.ParseFloat(string(n), 64)
-	case schema.KindDecimal:
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("default %v is not a decimal", v)
-		}
-		u, _ := m["Unscaled"].(json.Number)
-		s, _ := m["Scale"].(json.Number)
-		bi, ok := new(big.Int).SetString(string(u), 10)
-		if !ok {
-			return nil, fmt.Errorf("default %v is not a decimal", v)
-		}
-		sc, err := strconv.ParseInt(string(s), 10, 32)
-		if err != nil {
-			return nil, fmt.Errorf("default %v is not a decimal: %w", v, err)
-		}
-		return schema.Decimal{Unscaled: bi, Scale: int32(sc)}, nil
-	case schema.KindString:
-		s, ok := v.(string)
-		if !ok {
-			return nil, fmt.Errorf("default %v is not a string", v)
-		}
-		return s, nil
-	case schema.KindBytes:
-		s, ok := v.(string)
-		if !ok {
-			return nil, fmt.Errorf("default %v is not base64 bytes", v)
-		}
-		return base64.StdEncoding.DecodeString(s)
-	}
-	return nil, fmt.Errorf("unknown kind %s", k)
-}
