@@ -93,4 +93,3 @@ func (t *Tracker) UnmarshalJSON(b []byte) error {
 	}
 	return nil
 }
-
