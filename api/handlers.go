@@ -161,27 +161,9 @@ func (s *Server) createWrapped() gin.HandlerFunc {
 	}
 }
 
-func (s *Server) info() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		info, err := s.connectorInfo(c.Param("name"))
-		if err != nil {
-			fail(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, info)
-	}
-}
+func (s *Server) info() gin.HandlerFunc { return byName(s.connectorInfo) }
 
-func (s *Server) getConfig() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		cfg, err := s.opts.Worker.Config(c.Param("name"))
-		if err != nil {
-			fail(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, cfg)
-	}
-}
+func (s *Server) getConfig() gin.HandlerFunc { return byName(s.opts.Worker.Config) }
 
 func (s *Server) putConfig() gin.HandlerFunc {
 	return func(c *gin.Context) {
@@ -231,16 +213,7 @@ func (s *Server) delete() gin.HandlerFunc {
 	}
 }
 
-func (s *Server) status() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		st, err := s.opts.Worker.Status(c.Param("name"))
-		if err != nil {
-			fail(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, st)
-	}
-}
+func (s *Server) status() gin.HandlerFunc { return byName(s.opts.Worker.Status) }
 
 func lifecycle(a worker.Action) func(*Server) gin.HandlerFunc {
 	return func(s *Server) gin.HandlerFunc {
@@ -264,16 +237,7 @@ func lifecycle(a worker.Action) func(*Server) gin.HandlerFunc {
 	}
 }
 
-func (s *Server) tasks() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		ts, err := s.opts.Worker.Tasks(c.Param("name"))
-		if err != nil {
-			fail(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, ts)
-	}
-}
+func (s *Server) tasks() gin.HandlerFunc { return byName(s.opts.Worker.Tasks) }
 
 func taskID(c *gin.Context) (int, bool) {
 	id, err := strconv.Atoi(c.Param("id"))
@@ -489,4 +453,17 @@ func (s *Server) readyz() gin.HandlerFunc {
 
 func (s *Server) schemaRegistry() gin.HandlerFunc {
 	return gin.WrapH(http.StripPrefix("/schema-registry", s.opts.SchemaRegistry))
+}
+
+// byName answers a GET route that reads one thing of the connector named in the path: 200 with it as JSON, or the
+// error's status.
+func byName[T any](get func(name string) (T, error)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		v, err := get(c.Param("name"))
+		if err != nil {
+			fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, v)
+	}
 }
