@@ -177,12 +177,7 @@ func TestAvroSchemaEvolutionThroughDDL(t *testing.T) {
 	ctx := t.Context()
 	my := containers.MySQLServer(t, containers.MySQL8)
 	rmq := containers.RocketMQServer(t)
-	dbName := my.NewDatabase(t)
-	db, err := sql.Open("mysql", my.DSN(dbName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	dbName, db := openNewDatabase(t, my)
 	if _, err := db.ExecContext(ctx, `CREATE TABLE evo (
 		id INT PRIMARY KEY, step INT NOT NULL, qty INT NOT NULL, price FLOAT NOT NULL, label VARCHAR(64) NOT NULL,
 		old_name VARCHAR(32) NULL, gone VARCHAR(16) NULL)`); err != nil {

@@ -12,7 +12,6 @@ package integration
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -97,12 +96,7 @@ func TestSnapshotKilledMidway(t *testing.T) {
 	start := time.Now()
 	my := containers.MySQLServer(t, containers.MySQL8)
 	mq := containers.RocketMQServer(t)
-	dbName := my.NewDatabase(t)
-	db, err := sql.Open("mysql", my.DSN(dbName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	dbName, db := openNewDatabase(t, my)
 	if _, err := db.ExecContext(ctx, `CREATE TABLE items (
 		id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, qty INT NOT NULL, price DECIMAL(10,2) NOT NULL, note TEXT NULL)`); err != nil {
 		t.Fatal(err)

@@ -55,21 +55,7 @@ func (c customer) maskedCanon() string {
 }
 
 // canonCustomer is the canonical text of a lake row, in the same form as maskedCanon.
-func canonCustomer(r map[string]*string) string {
-	parts := make([]string, len(customerColumns))
-	for i, c := range customerColumns {
-		v, ok := r[c]
-		switch {
-		case !ok:
-			parts[i] = c + "=<missing>"
-		case v == nil:
-			parts[i] = c + "=null"
-		default:
-			parts[i] = c + "=" + *v
-		}
-	}
-	return strings.Join(parts, "|")
-}
+func canonCustomer(r map[string]*string) string { return canonColumns(customerColumns, r) }
 
 // readCustomer reads one row from MySQL; ok is false when it does not exist.
 func readCustomer(ctx context.Context, db *sql.DB, id int) (c customer, ok bool, err error) {
@@ -175,12 +161,7 @@ func TestTransformsMaskAndFilterEndToEnd(t *testing.T) {
 	ctx := t.Context()
 	my := containers.MySQLServer(t, containers.MySQL8)
 	mq := containers.RocketMQServer(t)
-	dbName := my.NewDatabase(t)
-	db, err := sql.Open("mysql", my.DSN(dbName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	dbName, db := openNewDatabase(t, my)
 	if _, err := db.ExecContext(ctx, `CREATE TABLE customers (
 		id INT PRIMARY KEY, email VARCHAR(128) NOT NULL, status VARCHAR(16) NOT NULL, ssn VARCHAR(11) NULL,
 		amount DECIMAL(10,2) NOT NULL)`); err != nil {
