@@ -8,7 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -209,6 +212,23 @@ func TestAvroSchemaEvolutionThroughDDL(t *testing.T) {
 		"database.password":     my.Password,
 		"database.include.list": dbName,
 		"topic.prefix":          prefix,
+	}, 201)
+
+	// A lake-sink mirrors the table into Iceberg while the DDL runs: the Iceberg schema must evolve with it.
+	lakeDir := workerproc.TestDir(t, "lake")
+	lake := lakeTable{
+		sqlite:    filepath.Join(lakeDir, "evo.db"),
+		warehouse: "file://" + filepath.Join(lakeDir, "warehouse"),
+		ident:     dbName + ".evo",
+	}
+	worker.MustDo("POST", "/connectors/ddl-avro-lake", map[string]string{
+		"connector.class":         "lake-sink",
+		"connect.topicnames":      topic,
+		"write.mode":              "upsert",
+		"iceberg.catalog.uri":     lake.sqlite,
+		"iceberg.warehouse":       lake.warehouse,
+		"commit.interval.ms":      "1000",
+		"maintenance.interval.ms": "2000",
 	}, 201)
 
 	reader, err := mq.NewReader(mq.ReaderConfig{NamesrvAddr: rmq.NamesrvAddr, Group: "ddl-avro-test"})
@@ -412,6 +432,101 @@ func TestAvroSchemaEvolutionThroughDDL(t *testing.T) {
 		}
 	}
 	t.Logf("%d messages decoded with %d writer schemas %v in %s", len(decoded), len(schemaText), stepID, time.Since(start).Round(time.Second))
+
+	checkEvolvedLake(t, db, lake)
+}
+
+// checkEvolvedLake checks the Iceberg table the lake-sink wrote from the evo table after every DDL step: its rows
+// equal MySQL's (read by pyiceberg after compaction), and its schema took each change the Iceberg way: the widened
+// columns promoted, the added ones present, the dropped one optional, and the renamed column keeping its field id.
+func checkEvolvedLake(t *testing.T, db *sql.DB, lake lakeTable) {
+	t.Helper()
+	final := ddlSteps[len(ddlSteps)-1].columns
+	sel := make([]string, len(final))
+	for i, c := range final {
+		sel[i] = "CAST(" + c + " AS CHAR)"
+	}
+	rs, err := db.QueryContext(t.Context(), "SELECT "+strings.Join(sel, ", ")+" FROM evo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for rs.Next() {
+		vals := make([]sql.NullString, len(final))
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rs.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]*string{}
+		for i, c := range final {
+			if vals[i].Valid {
+				m[c] = &vals[i].String
+			} else {
+				m[c] = nil
+			}
+		}
+		want = append(want, canonColumns(final, m))
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rs.Close()
+	sort.Strings(want)
+	if err := poll(3*time.Minute, func() (bool, error) {
+		rows, err := lake.rows(t)
+		if err != nil {
+			return false, err
+		}
+		got := make([]string, len(rows))
+		for i, r := range rows {
+			got[i] = canonColumns(final, r)
+		}
+		sort.Strings(got)
+		return equalStrings(got, want), fmt.Errorf("lake has %d rows, MySQL %d; first difference: %s", len(got), len(want), firstDiff(got, want))
+	}); err != nil {
+		t.Fatalf("the evolved lake table does not equal MySQL: %v", err)
+	}
+
+	schemas := lake.schemas(t)
+	cur := schemas.Schemas[strconv.Itoa(schemas.Current)]
+	field := func(fields []icebergField, name string) (icebergField, bool) {
+		for _, f := range fields {
+			if f.Name == name {
+				return f, true
+			}
+		}
+		return icebergField{}, false
+	}
+	for _, c := range final {
+		if _, ok := field(cur, c); !ok {
+			t.Errorf("the current Iceberg schema %v has no column %s", cur, c)
+		}
+	}
+	for col, typ := range map[string]string{"qty": "long", "price": "double", "extra": "string", "flag": "int"} {
+		if f, _ := field(cur, col); f.Type != typ {
+			t.Errorf("Iceberg column %s has type %q, want %q", col, f.Type, typ)
+		}
+	}
+	if _, ok := field(cur, "old_name"); ok {
+		t.Errorf("the current Iceberg schema still has old_name after the rename: %v", cur)
+	}
+	if f, ok := field(cur, "gone"); ok && f.Required {
+		t.Errorf("the dropped column gone is still required in Iceberg: %v", f)
+	}
+	renamed, _ := field(cur, "new_name")
+	var oldID int
+	for _, fields := range schemas.Schemas {
+		if f, ok := field(fields, "old_name"); ok {
+			oldID = f.ID
+		}
+	}
+	if oldID == 0 || renamed.ID != oldID {
+		t.Errorf("new_name has Iceberg field id %d, old_name had %d: a rename must keep the field id", renamed.ID, oldID)
+	}
+	t.Logf("Iceberg schemas: %d versions; new_name keeps field id %d", len(schemas.Schemas), renamed.ID)
 }
 
 // consumeTopic reads every queue of topic from offset 0 until want messages have arrived (or timeout passes; then it

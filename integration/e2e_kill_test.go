@@ -8,6 +8,7 @@
 package integration
 
 import (
+	"os"
 	"testing"
 	"time"
 )
@@ -23,5 +24,13 @@ func TestEndToEndKillWorker(t *testing.T) {
 // deletes) while the worker runs; afterwards the upsert table equals the MySQL table and the append (changelog) table
 // holds exactly one row per source event. TestEndToEndKillWorker (build tag killtest) runs the same with 20 SIGKILLs.
 func TestEndToEnd(t *testing.T) {
-	runEndToEnd(t, 0, 8*time.Second)
+	writeFor := 8 * time.Second
+	if v := os.Getenv("BINLAKE_E2E_WRITE_FOR"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("BINLAKE_E2E_WRITE_FOR: %v", err)
+		}
+		writeFor = d
+	}
+	runEndToEnd(t, 0, writeFor)
 }

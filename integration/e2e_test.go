@@ -10,10 +10,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -70,6 +72,42 @@ func (l lakeTable) rows(t testing.TB) ([]map[string]*string, error) {
 		rows = append(rows, r)
 	}
 	return rows, sc.Err()
+}
+
+// icebergField is one field of an Iceberg schema as pyiceberg prints it.
+type icebergField struct {
+	ID       int    `json:"id"`
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Required bool   `json:"required"`
+}
+
+// icebergSchemas are a table's schemas by id and the current schema's id.
+type icebergSchemas struct {
+	Current int                       `json:"current"`
+	Schemas map[string][]icebergField `json:"schemas"`
+}
+
+// schemas reads the table's schemas with pyiceberg.
+func (l lakeTable) schemas(t testing.TB) icebergSchemas {
+	t.Helper()
+	py := os.Getenv("BINLAKE_PYTHON")
+	if py == "" {
+		py = "python3"
+	}
+	out, err := exec.Command(py, filepath.Join("testdata", "iceberg_schema.py"), l.sqlite, l.warehouse, l.ident).Output()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		t.Fatalf("reading the schemas of %s with pyiceberg: exit %d: %s", l.ident, ee.ExitCode(), ee.Stderr)
+	}
+	if err != nil {
+		t.Fatalf("reading the schemas of %s with pyiceberg: %v", l.ident, err)
+	}
+	var s icebergSchemas
+	if err := json.Unmarshal(out, &s); err != nil {
+		t.Fatalf("decoding the schemas of %s (%s): %v", l.ident, out, err)
+	}
+	return s
 }
 
 // itemColumns are the columns of the test table, compared as text.
@@ -180,6 +218,32 @@ func (w *workload) step(ctx context.Context) error {
 	return nil
 }
 
+// start runs steps in the background until the returned stop is called; stop waits for the step in flight and
+// returns the first error. Each statement runs to completion under ctx, never cancelled by stop: a statement cancelled
+// mid-flight can still commit on the server, uncounted, or after the test has read MySQL's final state.
+func (w *workload) start(ctx context.Context) (stop func() error) {
+	var (
+		stopping atomic.Bool
+		wg       sync.WaitGroup
+		err      error
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for !stopping.Load() {
+			if err = w.step(ctx); err != nil {
+				return
+			}
+			time.Sleep(time.Duration(w.rng.IntN(3)) * time.Millisecond)
+		}
+	}()
+	return func() error {
+		stopping.Store(true)
+		wg.Wait()
+		return err
+	}
+}
+
 func nullable(rng *rand.Rand, s string) any {
 	if rng.IntN(4) == 0 {
 		return nil
@@ -208,7 +272,7 @@ func runEndToEnd(t *testing.T, kills int, writeFor time.Duration) {
 		}
 	}
 
-	lakeDir := t.TempDir()
+	lakeDir := workerproc.TestDir(t, "lake")
 	w := workerproc.Start(t, workerproc.Options{NamesrvAddr: mq.NamesrvAddr})
 	topic := connect.TopicName("e2e", dbName, "items")
 	w.MustDo("POST", "/connectors/e2e-source", map[string]string{
@@ -251,20 +315,7 @@ func runEndToEnd(t *testing.T, kills int, writeFor time.Duration) {
 	})
 
 	// Writes go on while the worker is killed at random points, commits included.
-	wctx, stopWrites := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	var writeErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for wctx.Err() == nil {
-			if err := wl.step(wctx); err != nil && wctx.Err() == nil {
-				writeErr = err
-				return
-			}
-			time.Sleep(time.Duration(wl.rng.IntN(3)) * time.Millisecond)
-		}
-	}()
+	stopWrites := wl.start(ctx)
 	killRng := rand.New(rand.NewPCG(3, 5))
 	if kills == 0 {
 		time.Sleep(writeFor)
@@ -275,10 +326,8 @@ func runEndToEnd(t *testing.T, kills int, writeFor time.Duration) {
 		t.Logf("kill %d/%d after %d source events", i+1, kills, wl.events.Load())
 		w.Restart()
 	}
-	stopWrites()
-	wg.Wait()
-	if writeErr != nil {
-		t.Fatal(writeErr)
+	if err := stopWrites(); err != nil {
+		t.Fatal(err)
 	}
 	events := wl.events.Load()
 	want, err := mysqlState(ctx, db)
@@ -289,7 +338,7 @@ func runEndToEnd(t *testing.T, kills int, writeFor time.Duration) {
 
 	// Upsert: the lake table equals MySQL (read after compaction: pyiceberg does not apply equality deletes).
 	var last []string
-	workerproc.WaitFor(t, 4*time.Minute, "the upsert table to equal MySQL", func() (bool, error) {
+	upsertEqual := poll(4*time.Minute, func() (bool, error) {
 		rows, err := upsert.rows(t)
 		if err != nil {
 			return false, err
@@ -302,6 +351,11 @@ func runEndToEnd(t *testing.T, kills int, writeFor time.Duration) {
 		last = got
 		return equalStrings(got, want), fmt.Errorf("lake has %d rows, MySQL %d; first difference: %s", len(got), len(want), firstDiff(got, want))
 	})
+	if upsertEqual != nil {
+		t.Errorf("the upsert table does not equal MySQL: %v", upsertEqual)
+		explainDiff(t, changelog, last, want)
+		t.FailNow()
+	}
 
 	// Append: exactly one row per source event, no sequence twice.
 	wantRows := int64(initialRows) + events
@@ -333,7 +387,73 @@ func runEndToEnd(t *testing.T, kills int, writeFor time.Duration) {
 		}
 		return int64(len(rows)) == wantRows, fmt.Errorf("changelog has %d rows, want %d", len(rows), wantRows)
 	})
-	_ = last
+}
+
+// poll calls cond every 200ms until it returns true (nil) or timeout passes (the last error cond returned).
+func poll(timeout time.Duration, cond func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := cond()
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("after %s: %w", timeout, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// explainDiff logs, for every key whose lake row differs from MySQL, the key's events as the changelog table holds
+// them, so a failing run says whether the events reached the lake at all.
+func explainDiff(t *testing.T, changelog lakeTable, got, want []string) {
+	t.Helper()
+	idOf := func(canon string) string { return strings.TrimPrefix(strings.SplitN(canon, "|", 2)[0], "id=") }
+	g, w := map[string]string{}, map[string]string{}
+	for _, s := range got {
+		g[idOf(s)] = s
+	}
+	for _, s := range want {
+		w[idOf(s)] = s
+	}
+	ids := map[string]bool{}
+	for id, s := range w {
+		if g[id] != s {
+			ids[id] = true
+		}
+	}
+	for id := range g {
+		if _, ok := w[id]; !ok {
+			ids[id] = true
+		}
+	}
+	rows, err := changelog.rows(t)
+	if err != nil {
+		t.Logf("cannot read the changelog table to explain the difference: %v", err)
+		return
+	}
+	cols := append([]string{"_binlake_seq", "_binlake_op"}, itemColumns...)
+	for _, id := range slices.Sorted(maps.Keys(ids)) {
+		t.Logf("key %s: MySQL %q, lake %q", id, w[id], g[id])
+		var events []string
+		for _, r := range rows {
+			if v := r["id"]; v != nil && *v == id {
+				events = append(events, canonColumns(cols, r))
+			}
+		}
+		sort.Slice(events, func(i, j int) bool { // by sequence: the text starts with it
+			if len(events[i]) != len(events[j]) && strings.IndexByte(events[i], '|') != strings.IndexByte(events[j], '|') {
+				return strings.IndexByte(events[i], '|') < strings.IndexByte(events[j], '|')
+			}
+			return events[i] < events[j]
+		})
+		for _, e := range events {
+			t.Logf("  changelog: %s", e)
+		}
+		if len(events) == 0 {
+			t.Logf("  changelog: no event of key %s", id)
+		}
+	}
 }
 
 func equalStrings(a, b []string) bool {

@@ -93,12 +93,37 @@ type Worker struct {
 func Start(t testing.TB, opts Options) *Worker {
 	t.Helper()
 	if opts.DataDir == "" {
-		opts.DataDir = t.TempDir()
+		opts.DataDir = TestDir(t, "worker")
 	}
 	w := &Worker{t: t, opts: opts}
 	w.start()
 	t.Cleanup(func() { w.Kill() })
 	return w
+}
+
+// KeepDirsEnv names the environment variable that keeps test directories: when it is set, TestDir creates
+// directories under $BINLAKE_KEEP_DIRS (or the system temp directory when it is "1") and never removes them, so the
+// lake tables and worker logs of a failing run can be examined afterwards.
+const KeepDirsEnv = "BINLAKE_KEEP_DIRS"
+
+// TestDir returns a directory for the test's files: t.TempDir() normally, a kept directory when BINLAKE_KEEP_DIRS is
+// set (its path is logged).
+func TestDir(t testing.TB, name string) string {
+	t.Helper()
+	root := os.Getenv(KeepDirsEnv)
+	if root == "" {
+		return t.TempDir()
+	}
+	if root == "1" {
+		root = os.TempDir()
+	}
+	prefix := strings.NewReplacer("/", "_", " ", "_").Replace(t.Name()) + "-" + name + "-"
+	dir, err := os.MkdirTemp(root, prefix)
+	if err != nil {
+		t.Fatalf("creating a kept test directory: %v", err)
+	}
+	t.Logf("keeping %s in %s", name, dir)
+	return dir
 }
 
 func freePort() (int, error) {

@@ -36,6 +36,21 @@ func (w *tableWriter) evolve(ctx context.Context, t *schema.Table) error {
 			w.renames[columnName(a)] = columnName(c.Name)
 		}
 	}
+	for old, d := range w.defaults {
+		if to, ok := w.renames[old]; ok && to != old {
+			delete(w.defaults, old)
+			w.defaults[to] = d
+		}
+	}
+	// Columns added with a value for existing rows: MySQL filled it into
+	// every row when the column was added, so the lake does too.
+	fills := map[string]any{}
+	for _, c := range addedColumns(w.tbl.Schema(), t) {
+		if v, ok := fillValue(c); ok {
+			w.defaults[columnName(c.Name)] = addedDefault{Version: t.Version, Column: c}
+			fills[columnName(c.Name)] = v
+		}
+	}
 	changes, err := planEvolution(w.tbl.Schema(), t, w.mode)
 	if err != nil {
 		return connect.Terminal(fmt.Errorf("evolving %s to %s version %d: %w", w.ident, t.QualifiedName(), t.Version, err),
@@ -56,8 +71,18 @@ func (w *tableWriter) evolve(ctx context.Context, t *schema.Table) error {
 	if err != nil {
 		return fmt.Errorf("encoding renames of %s: %w", w.ident, err)
 	}
-	if err := txn.SetProperties(iceberg.Properties{PropSourceVersion: strconv.Itoa(t.Version), PropRenames: string(renames)}); err != nil {
+	defaults, err := json.Marshal(w.defaults)
+	if err != nil {
+		return fmt.Errorf("encoding added column defaults of %s: %w", w.ident, err)
+	}
+	if err := txn.SetProperties(iceberg.Properties{PropSourceVersion: strconv.Itoa(t.Version), PropRenames: string(renames),
+		PropAddedDefaults: string(defaults)}); err != nil {
 		return fmt.Errorf("recording schema version of %s: %w", w.ident, err)
+	}
+	if len(fills) > 0 && w.mode == lake.ModeUpsert {
+		if err := w.backfill(ctx, txn, fills); err != nil {
+			return err
+		}
 	}
 	{
 		tbl, err := txn.Commit(ctx)

@@ -50,6 +50,9 @@ type tableWriter struct {
 	// to their current lower-cased names.
 	evolvedVersion int
 	renames        map[string]string
+	// defaults holds the columns added with a value for existing rows, by
+	// lower-cased current name (PropAddedDefaults).
+	defaults       map[string]addedDefault
 	lastMaintained time.Time
 }
 
@@ -216,6 +219,10 @@ func (w *tableWriter) rowSource(sc *arrow.Schema) rowSource {
 			extra[i] = n
 		}
 	}
+	names := make([]string, sc.NumFields())
+	for i, f := range sc.Fields() {
+		names[i] = columnName(f.Name)
+	}
 	return rowSource{
 		columns: func(t *schema.Table) ([]int, error) {
 			if cols, ok := cache[t]; ok {
@@ -254,7 +261,9 @@ func (w *tableWriter) rowSource(sc *arrow.Schema) rowSource {
 				}
 				return r.SourceTsMs * 1000, true
 			}
-			return nil, false
+			// A column the row's table version predates: the value MySQL
+			// filled into existing rows when the column was added.
+			return w.defaultFor(names[field], r.Schema)
 		},
 	}
 }
