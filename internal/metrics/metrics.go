@@ -44,7 +44,7 @@ var (
 	}, []string{"connector", "task", "table"})
 	// SinkFreshness observes lake commit time minus source commit time.
 	SinkFreshness = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "binlake_sink_freshness_seconds", Help: "Lake commit time minus the source commit time of the newest committed event.",
+		Name: "binlake_sink_freshness_seconds", Help: "Lake commit time minus the source commit time, per committed row.",
 		Buckets: prometheus.ExponentialBuckets(0.05, 2, 14),
 	}, []string{"connector", "task", "table"})
 	// TaskErrors counts task errors (retried or terminal).

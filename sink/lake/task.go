@@ -387,24 +387,27 @@ func (t *Task) observe(ts *tableState, b *Batch, start time.Time) {
 	metrics.SinkCommit.WithLabelValues(conn, task, ts.name).Observe(time.Since(start).Seconds())
 	metrics.SinkCommits.WithLabelValues(conn, task, ts.name).Inc()
 	counts := map[connect.Op]int{}
-	var newest int64
-	for _, rows := range [][]Row{b.Changes, b.Upserts} {
-		for _, r := range rows {
-			counts[r.Op]++
-			newest = max(newest, r.SourceTsMs)
+	// Freshness is observed per committed row (in upsert mode the last
+	// change of each key that still exists): commit time minus the row's
+	// source commit time.
+	fresh := metrics.SinkFreshness.WithLabelValues(conn, task, ts.name)
+	now := time.Now().UnixMilli()
+	observe := func(r *Row) {
+		if r.SourceTsMs > 0 {
+			fresh.Observe(float64(now-r.SourceTsMs) / 1000)
 		}
 	}
-	for _, r := range b.Deletes {
-		newest = max(newest, r.SourceTsMs)
+	for _, rows := range [][]Row{b.Changes, b.Upserts} {
+		for i := range rows {
+			counts[rows[i].Op]++
+			observe(&rows[i])
+		}
 	}
 	for op, n := range counts {
 		metrics.SinkRecords.WithLabelValues(conn, task, ts.name, op.String()).Add(float64(n))
 	}
 	if deletes := len(b.Deletes) - len(b.Upserts); b.Mode == ModeUpsert && deletes > 0 {
 		metrics.SinkRecords.WithLabelValues(conn, task, ts.name, connect.OpDelete.String()).Add(float64(deletes))
-	}
-	if newest > 0 {
-		metrics.SinkFreshness.WithLabelValues(conn, task, ts.name).Observe(float64(time.Now().UnixMilli()-newest) / 1000)
 	}
 }
 
