@@ -11,13 +11,17 @@ import (
 
 // Message is one message to produce. Its queue is FNV-32a(Key) modulo the
 // topic's queue count, so every message of one key lands in one queue, in
-// Send order; an empty Key goes to queue 0.
+// Send order; an empty Key goes to queue 0. A Broadcast message goes to
+// every queue of the topic instead, in each queue's Send order: a marker
+// that every queue's consumer sees at the same point of the source's order
+// (a table TRUNCATE).
 type Message struct {
-	Topic string
-	Key   string
-	Tag   string
-	Body  []byte
-	Props map[string]string
+	Topic     string
+	Key       string
+	Tag       string
+	Body      []byte
+	Props     map[string]string
+	Broadcast bool
 }
 
 // Reserved property names RocketMQ uses itself.

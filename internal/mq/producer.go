@@ -223,10 +223,13 @@ func (p *Producer) Send(ctx context.Context, m *Message, done func(error)) error
 	if err != nil {
 		return err
 	}
-	q := queues[QueueIndex(m.Key, len(queues))]
-	pm := &pendingMsg{enc: m.encode(), done: done}
-	pm.size = int64(len(pm.enc))
-	size := pm.size
+	targets := []*queueState{queues[QueueIndex(m.Key, len(queues))]}
+	if m.Broadcast {
+		targets = queues
+		done = allDone(len(queues), done)
+	}
+	enc := m.encode()
+	size := int64(len(enc)) * int64(len(targets))
 
 	p.mu.Lock()
 	for {
@@ -252,17 +255,41 @@ func (p *Producer) Send(ctx context.Context, m *Message, done func(error)) error
 		p.mu.Lock()
 	}
 	p.inFlight += size
-	q.pending = append(q.pending, pm)
-	q.enqueued++
-	var b *batch
-	if q.inFlight == nil {
-		b = p.takeBatchLocked(q)
+	var ready []*batch
+	for _, q := range targets {
+		q.pending = append(q.pending, &pendingMsg{enc: enc, size: int64(len(enc)), done: done})
+		q.enqueued++
+		if q.inFlight == nil {
+			ready = append(ready, p.takeBatchLocked(q))
+		}
 	}
 	p.mu.Unlock()
-	if b != nil {
+	for _, b := range ready {
 		p.dispatch(b)
 	}
 	return nil
+}
+
+// allDone returns a completion callback that calls done once, after n
+// calls: with the first error any of them had, or nil.
+func allDone(n int, done func(error)) func(error) {
+	var (
+		mu    sync.Mutex
+		left  = n
+		first error
+	)
+	return func(err error) {
+		mu.Lock()
+		if err != nil && first == nil {
+			first = err
+		}
+		left--
+		finished := left == 0
+		mu.Unlock()
+		if finished {
+			done(first)
+		}
+	}
 }
 
 func topicOf(m *Message) string {

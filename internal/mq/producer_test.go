@@ -407,3 +407,62 @@ func (ackingSender) SendAsync(_ context.Context, cb func(context.Context, *primi
 	go cb(context.Background(), &primitive.SendResult{Status: primitive.SendOK}, nil)
 	return nil
 }
+
+// TestProducerBroadcastReachesEveryQueueInOrder sends keyed messages around a broadcast marker: every queue stores the
+// marker exactly once, after every message sent to it before the marker and before every message sent after it, and
+// the marker's done runs once, after all copies were stored.
+func TestProducerBroadcastReachesEveryQueueInOrder(t *testing.T) {
+	fake := newFakeBroker(t)
+	fake.delay = time.Millisecond
+	const queues = 4
+	p := newTestProducer(t, ProducerConfig{BatchMaxMessages: 7}, fake, "t", queues)
+	ctx := context.Background()
+	send := func(m *Message, done func(error)) {
+		t.Helper()
+		if err := p.Send(ctx, m, done); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 200 {
+		send(&Message{Topic: "t", Key: strconv.Itoa(i), Body: []byte("x"), Props: map[string]string{"seq": strconv.Itoa(i)}}, nil)
+	}
+	var markerDone atomic.Int32
+	send(&Message{Topic: "t", Body: []byte("truncate"), Props: map[string]string{"seq": "200"}, Broadcast: true}, func(err error) {
+		if err != nil {
+			t.Errorf("broadcast failed: %v", err)
+		}
+		markerDone.Add(1)
+	})
+	for i := 201; i < 400; i++ {
+		send(&Message{Topic: "t", Key: strconv.Itoa(i), Body: []byte("x"), Props: map[string]string{"seq": strconv.Itoa(i)}}, nil)
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := markerDone.Load(); got != 1 {
+		t.Fatalf("the broadcast's done ran %d times, want once", got)
+	}
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	total := 0
+	for q := range queues {
+		markers, last := 0, -1
+		for _, m := range fake.stored[q] {
+			seq, _ := strconv.Atoi(m.Props["seq"])
+			if seq <= last {
+				t.Fatalf("queue %d stores %d after %d", q, seq, last)
+			}
+			last = seq
+			if seq == 200 {
+				markers++
+			}
+		}
+		if markers != 1 {
+			t.Errorf("queue %d stores the broadcast %d times, want once", q, markers)
+		}
+		total += len(fake.stored[q])
+	}
+	if total != 399+queues {
+		t.Errorf("stored %d messages, want %d", total, 399+queues)
+	}
+}

@@ -1,6 +1,8 @@
 package lake
 
 import (
+	"strings"
+
 	"github.com/binlake/binlake/connect"
 	"github.com/binlake/binlake/schema"
 )
@@ -20,6 +22,10 @@ type tableBuffer struct {
 	mode     Mode
 	newest   *schema.Table
 	truncate bool
+	// floor (upsert) is the sequence of the newest TRUNCATE in the buffer:
+	// changes below it are gone with the table's rows.
+	floor uint64
+	topic string // of the queue the TRUNCATE came from
 	// upsert: entries in first-touch order, byKey indexes them.
 	entries []upsertEntry
 	byKey   map[string]int
@@ -65,10 +71,8 @@ func (b *tableBuffer) add(ev *connect.ChangeEvent, q string, offset int64) {
 		return
 	}
 	if ev.Op == connect.OpTruncate {
-		b.entries, b.byKey = b.entries[:0], map[string]int{}
-		b.truncate = true
-		b.bytes = 0
-		b.rows = 0
+		b.topic = queueTopic(q)
+		b.truncateBefore(ev.Source.Sequence)
 		return
 	}
 	// An update that changed the key deletes the old key first.
@@ -79,6 +83,31 @@ func (b *tableBuffer) add(ev *connect.ChangeEvent, q string, offset int64) {
 		}
 	}
 	b.put(connect.MessageKey(ev.Schema, row.Values), row, size)
+}
+
+// truncateBefore applies a TRUNCATE with sequence seq: changes before it
+// are dropped (the commit removes every row first), changes after it, which
+// can have arrived earlier from other queues, stay.
+func (b *tableBuffer) truncateBefore(seq uint64) {
+	b.truncate = true
+	b.floor = max(b.floor, seq)
+	kept := b.entries[:0]
+	b.byKey = make(map[string]int, len(b.entries))
+	b.rows, b.bytes = 0, 0
+	for _, e := range b.entries {
+		if e.last.Sequence < seq {
+			continue
+		}
+		// The old image needs no equality delete any more: the truncate
+		// removes it.
+		e.keyRow = e.last
+		b.byKey[connect.MessageKey(e.last.Schema, e.last.Values)] = len(kept)
+		kept = append(kept, e)
+		b.rows++
+		b.bytes += rowBytes(e.last.Values) + 64
+	}
+	clear(b.entries[len(kept):])
+	b.entries = kept
 }
 
 func (b *tableBuffer) put(key string, row Row, size int64) {
@@ -128,4 +157,12 @@ func rowBytes(values []any) int64 {
 		}
 	}
 	return n
+}
+
+// queueTopic returns the topic of a QueueKey.
+func queueTopic(q string) string {
+	if i := strings.IndexByte(q, ':'); i >= 0 {
+		return q[:i]
+	}
+	return q
 }

@@ -20,10 +20,8 @@ import (
 
 // DeadLetterSender sends a record the sink cannot write to the dead-letter
 // topic with the reason. The worker provides it (SetDeadLetterSender) when
-// errors.tolerance=all and errors.deadletterqueue.topic.name are set.
-type DeadLetterSender interface {
-	SendDeadLetter(ctx context.Context, rec connect.SinkRecord, reason error) error
-}
+// errors.deadletterqueue.topic.name is set; it is connect's hook.
+type DeadLetterSender = connect.DeadLetterSender
 
 // Task is the lake-sink task: it buffers records per table (bounded by rows
 // and bytes per table and in total), deduplicates them by queue sequence
@@ -44,6 +42,8 @@ type Task struct {
 	tables map[string]*tableState // by source "db.table"
 	// consumed holds, per queue, the offset after the last record Put.
 	consumed map[string]int64
+	// queues holds every queue the task was opened with or consumed.
+	queues map[string]bool
 	// opened holds the committed position per lake table name, read by
 	// Open before any event is seen.
 	opened map[string]Position
@@ -72,8 +72,9 @@ type tableState struct {
 }
 
 var (
-	_ connect.SinkTask       = (*Task)(nil)
-	_ connect.OffsetReporter = (*Task)(nil)
+	_ connect.SinkTask        = (*Task)(nil)
+	_ connect.OffsetReporter  = (*Task)(nil)
+	_ connect.DeadLetterAware = (*Task)(nil)
 )
 
 // NewTask returns an unstarted task.
@@ -123,6 +124,7 @@ func (t *Task) Start(ctx context.Context, tc *connect.TaskContext) error {
 	t.format = f
 	t.tables = map[string]*tableState{}
 	t.consumed = map[string]int64{}
+	t.queues = map[string]bool{}
 	t.committed = map[string]Position{}
 	return nil
 }
@@ -154,6 +156,7 @@ func (t *Task) Open(ctx context.Context, queues []connect.QueueID) (map[connect.
 	out := make(map[connect.QueueID]int64, len(queues))
 	for _, q := range queues {
 		k := QueueKey(q)
+		t.queues[k] = true
 		off := int64(-1)
 		for _, p := range opened {
 			if o, ok := p.Offsets[k]; ok && o > off {
@@ -179,6 +182,7 @@ func (t *Task) Put(ctx context.Context, records []connect.SinkRecord) error {
 	for i := range records {
 		rec := records[i]
 		qk := QueueKey(rec.Queue)
+		t.queues[qk] = true
 		if rec.Offset+1 > t.consumed[qk] {
 			t.consumed[qk] = rec.Offset + 1
 		}
@@ -251,6 +255,14 @@ func (t *Task) accept(ctx context.Context, rec connect.SinkRecord) (*tableState,
 	}
 	if qp, ok := ts.buf.queues[qk]; ok && ev.Source.Sequence <= qp.maxSeq {
 		return nil, nil // buffered in this cycle: a replay
+	}
+	if f, ok := ts.committed.Sequences[floorKey(queueTopic(qk))]; ok && ev.Source.Sequence <= f {
+		return nil, nil // at or before a committed TRUNCATE
+	}
+	if ev.Source.Sequence < ts.buf.floor {
+		// Before a TRUNCATE seen on another queue (the source sends one to
+		// every queue): the truncate removes it.
+		return nil, nil
 	}
 	rows, bytes := ts.buf.rows, ts.buf.bytes
 	ts.buf.add(ev, qk, rec.Offset)
@@ -348,6 +360,18 @@ func (t *Task) commit(ctx context.Context, ts *tableState) error {
 		pos.Sequences[q] = max(pos.Sequences[q], qp.maxSeq)
 		pos.Offsets[q] = t.safeOffset(q, ts)
 	}
+	if ts.buf.floor > 0 {
+		// A committed TRUNCATE: changes before it that still come from any
+		// queue of the table's topic, now or after a restart, are gone with
+		// it, so every queue's committed sequence is raised to it.
+		for q := range t.queues {
+			if queueTopic(q) == ts.buf.topic {
+				pos.Sequences[q] = max(pos.Sequences[q], ts.buf.floor)
+			}
+		}
+		fk := floorKey(ts.buf.topic)
+		pos.Sequences[fk] = max(pos.Sequences[fk], ts.buf.floor)
+	}
 	b.Position = pos
 	b.CommitID = uuid.NewString()
 	if err := ts.writer.Write(ctx, b); err != nil {
@@ -364,6 +388,11 @@ func (t *Task) commit(ctx context.Context, ts *tableState) error {
 	ts.buf = newTableBuffer(ts.buf.mode)
 	return nil
 }
+
+// floorKey is the key under which a position records the sequence of the
+// newest committed TRUNCATE of a topic's table: every change at or below it,
+// from any queue of the topic, is gone.
+func floorKey(topic string) string { return topic + ":*" }
 
 // safeOffset is the offset of q a restart may resume from once ts is
 // committed: the first offset still buffered by another table, or the
