@@ -46,5 +46,8 @@
 // the transform and carrying the input event, whose Source gives the position
 // (db.table, sequence, binlog file:pos). Rules that only depend on the table
 // (e.g. excluding a key column) fail every record of that table version the
-// same way.
+// same way. A *RecordError is deliberately not terminal (connect.IsTerminal):
+// the worker fails the task with it under errors.tolerance=none and
+// dead-letters the record under errors.tolerance=all, where a terminal error
+// would fail the task instead.
 package transform

@@ -22,7 +22,8 @@ var routeRegexType = typeDef{
 		"the topic): when regex matches the table's \"db.table\" (anchored, case-insensitive), its events go to the topic " +
 		"replacement, where $1 or ${1} is the first group ($$ is a dollar sign); characters outside [A-Za-z0-9_-] become " +
 		"'_'. Unmatched tables keep their topic. The event's database and table are unchanged, so sinks still see the " +
-		"source table; the worker tags routed messages with db.table.",
+		"source table; the worker tags routed messages with db.table. When tables of different shapes share a topic, set " +
+		"value.converter.subject.name.strategy=topic-record so each table keeps its own registry subject.",
 	keys: []spec.Key{
 		{Name: KeyRegex, Type: spec.String, Required: true, Validate: validPattern, Doc: "The regular expression over \"db.table\"."},
 		{Name: KeyReplacement, Type: spec.String, Required: true, Doc: "The topic, with $1 ... group references, e.g. \"cdc_$1\"."},
