@@ -108,7 +108,7 @@ func (s *Server) Document() map[string]any {
 			responses["201"] = map[string]any{"description": "Created", "content": map[string]any{"application/json": map[string]any{"schema": ref("ConnectorInfo")}}}
 		}
 		codes := append([]int(nil), r.errors...)
-		if s.opts.Token != "" && r.path != "/healthz" && r.path != "/readyz" {
+		if s.opts.Token != "" && !s.public(r.path) {
 			codes = append(codes, http.StatusUnauthorized)
 		}
 		sort.Ints(codes)
@@ -117,7 +117,7 @@ func (s *Server) Document() map[string]any {
 				"content": map[string]any{"application/json": map[string]any{"schema": ref("Error")}}}
 		}
 		op["responses"] = responses
-		if s.opts.Token != "" && r.path != "/healthz" && r.path != "/readyz" {
+		if s.opts.Token != "" && !s.public(r.path) {
 			op["security"] = []any{map[string]any{"bearer": []string{}}}
 		}
 		paths[p][strings.ToLower(r.method)] = op

@@ -1,7 +1,8 @@
 // Package api is binlake's REST server (gin): the connector management
 // routes of ARCHITECTURE.md 3.7 in Kafka Connect's conventions, with JSON
 // errors {"error_code", "message"} and field errors on 400, secrets
-// redacted in every response, optional bearer-token auth, the OpenAPI
+// redacted in every response, optional bearer-token auth (/metrics may stay
+// public for scrapers), the OpenAPI
 // document, Prometheus metrics, health and readiness probes, and a mount
 // point for the embedded schema registry.
 package api
@@ -26,8 +27,13 @@ type Options struct {
 	// Worker is the worker the routes manage.
 	Worker *worker.Worker
 	// Token, when set, is required as "Authorization: Bearer <token>" on
-	// every route except /healthz and /readyz.
+	// every route except /healthz and /readyz (and /metrics with
+	// PublicMetrics).
 	Token string
+	// PublicMetrics serves /metrics without the token, so that Prometheus
+	// can scrape it through pod annotations. The metrics carry connector
+	// names and counts, never configs or data.
+	PublicMetrics bool
 	// SchemaRegistry, when set, serves /schema-registry/* (the prefix is
 	// stripped before it sees the request).
 	SchemaRegistry http.Handler
@@ -114,8 +120,7 @@ func (s *Server) auth(c *gin.Context) {
 	if s.opts.Token == "" {
 		return
 	}
-	switch c.Request.URL.Path {
-	case "/healthz", "/readyz":
+	if s.public(c.Request.URL.Path) {
 		return
 	}
 	h := c.GetHeader("Authorization")
@@ -124,6 +129,18 @@ func (s *Server) auth(c *gin.Context) {
 		c.Header("WWW-Authenticate", `Bearer realm="binlake"`)
 		abort(c, http.StatusUnauthorized, "missing or wrong bearer token", nil)
 	}
+}
+
+// public reports whether path is served without the token: the probes,
+// and /metrics with PublicMetrics.
+func (s *Server) public(path string) bool {
+	switch path {
+	case "/healthz", "/readyz":
+		return true
+	case "/metrics":
+		return s.opts.PublicMetrics
+	}
+	return false
 }
 
 func (s *Server) routes() []route {

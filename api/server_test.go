@@ -471,6 +471,41 @@ func TestAuth(t *testing.T) {
 	c.expect("GET", "/readyz", "", 200)
 }
 
+// TestPublicMetrics: with PublicMetrics /metrics answers without the token
+// (Prometheus pod-annotation scraping), every other route still needs it.
+func TestPublicMetrics(t *testing.T) {
+	for _, public := range []bool{true, false} {
+		t.Run(fmt.Sprint("public=", public), func(t *testing.T) {
+			c := newClient(t, api.Options{Token: "tok", PublicMetrics: public})
+			c.token = ""
+			if public {
+				if m := c.expect("GET", "/metrics", "", 200); !strings.Contains(string(m.body), "binlake_task_state") &&
+					!strings.Contains(string(m.body), "go_goroutines") {
+					t.Errorf("/metrics body: %.200s", m.body)
+				}
+			} else {
+				c.expect("GET", "/metrics", "", 401).errorBody(t)
+			}
+			c.expect("GET", "/connectors", "", 401).errorBody(t)
+			c.expect("GET", "/metricsx", "", 401).errorBody(t)
+			c.expect("GET", "/healthz", "", 200)
+			c.token = "tok"
+			c.expect("GET", "/metrics", "", 200)
+			c.expect("GET", "/connectors", "", 200)
+			// The OpenAPI document says the same.
+			var doc struct {
+				Paths map[string]map[string]map[string]any `json:"paths"`
+			}
+			c.expect("GET", "/openapi.json", "", 200).json(t, &doc)
+			_, metricsSecured := doc.Paths["/metrics"]["get"]["security"]
+			_, connectorsSecured := doc.Paths["/connectors"]["get"]["security"]
+			if metricsSecured == public || !connectorsSecured {
+				t.Errorf("OpenAPI security: /metrics %v, /connectors %v (public metrics %v)", metricsSecured, connectorsSecured, public)
+			}
+		})
+	}
+}
+
 func TestSchemaRegistryMount(t *testing.T) {
 	var seen atomic.Value
 	reg := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@ package connect
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/binlake/binlake/checkpoint"
@@ -117,4 +118,53 @@ type SinkTask interface {
 	Flush(ctx context.Context) error
 	// Stop releases resources without committing; must be idempotent.
 	Stop(ctx context.Context) error
+}
+
+// DeadLetterSender sends one record a sink task cannot write to the
+// connector's dead-letter topic (errors.deadletterqueue.topic.name), with
+// the reason. The worker implements it: the message carries the record's
+// original body when the worker still holds it (the converter's encoding of
+// the event otherwise), the reason, and the record's topic, queue and
+// offset in its properties. SendDeadLetter returns once the broker stored
+// the message (or with the error that prevented it); it is called from the
+// goroutine that calls Put and Flush.
+type DeadLetterSender interface {
+	SendDeadLetter(ctx context.Context, rec SinkRecord, reason error) error
+}
+
+// DeadLetterAware is optionally implemented by a SinkTask that skips records
+// it cannot write under errors.tolerance=all. When the connector sets a
+// dead-letter topic, the worker calls SetDeadLetterSender once, before
+// Start. The task counts what it skips (binlake_dlq_records_total); the
+// sender does not.
+type DeadLetterAware interface {
+	SetDeadLetterSender(DeadLetterSender)
+}
+
+// TransientError marks an error of a converter or a transform that comes
+// from I/O rather than from the record (a schema registry that did not
+// answer). The worker treats other conversion and transform errors as
+// caused by the record: under errors.tolerance=none they fail the task
+// (terminal, naming the record), under errors.tolerance=all the record is
+// skipped. A transient error is retried instead, in both modes.
+type TransientError struct{ Err error }
+
+// Error returns the wrapped error's text.
+func (e *TransientError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the wrapped error.
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// Transient marks err as transient. It returns nil for a nil err.
+func Transient(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &TransientError{Err: err}
+}
+
+// IsTransient reports whether err (or an error it wraps) is transient.
+func IsTransient(err error) bool {
+	var t *TransientError
+	return errors.As(err, &t)
 }

@@ -15,6 +15,7 @@ type workerConfig struct {
 	dataDir         string
 	namesrv         string
 	restToken       string
+	metricsPublic   bool
 	checkpointStore string
 	checkpointTopic string
 	schemaTopic     string
@@ -46,6 +47,7 @@ func parseWorkerFlags(args []string, getenv func(string) string, out io.Writer) 
 	fs.StringVar(&c.dataDir, "data.dir", "./binlake-data", "directory for connector state, checkpoints (file store) and connector data")
 	fs.StringVar(&c.namesrv, "rocketmq.namesrv", "127.0.0.1:9876", "RocketMQ name server address(es), ';'-separated")
 	fs.StringVar(&c.restToken, "rest.token", "", "bearer token required by the REST API (empty: no auth)")
+	fs.BoolVar(&c.metricsPublic, "rest.metrics.public", true, "serve /metrics without the bearer token (for Prometheus pod-annotation scraping)")
 	fs.StringVar(&c.checkpointStore, "checkpoint.store", storeFile, "checkpoint store: file (under data.dir) or rocketmq (a compaction topic)")
 	fs.StringVar(&c.checkpointTopic, "checkpoint.topic", "binlake-checkpoints", "compaction topic of the rocketmq checkpoint store")
 	fs.StringVar(&c.schemaTopic, "schema.topic", "binlake-schemas", "compaction topic of the embedded schema registry with the rocketmq store")

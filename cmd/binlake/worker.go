@@ -62,11 +62,9 @@ func newLogger(cfg *workerConfig) *slog.Logger {
 // under the data dir, or a RocketMQ compaction topic.
 func openStore(ctx context.Context, cfg *workerConfig, dir, topic string) (checkpoint.Store, error) {
 	if cfg.checkpointStore == storeRocketMQ {
-		s, err := cprocketmq.Open(ctx, cprocketmq.Config{NamesrvAddr: cfg.namesrv, Topic: topic})
-		if err != nil {
-			return nil, fmt.Errorf("opening checkpoint topic %s: %w", topic, err)
-		}
-		return s, nil
+		// The store's errors already name the topic ("opening checkpoint
+		// topic <topic>: ..."): wrapping them again would say it twice.
+		return cprocketmq.Open(ctx, cprocketmq.Config{NamesrvAddr: cfg.namesrv, Topic: topic})
 	}
 	s, err := cpfile.Open(filepath.Join(cfg.dataDir, dir))
 	if err != nil {
@@ -139,7 +137,8 @@ func serve(ctx context.Context, cfg *workerConfig, log *slog.Logger) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           api.New(api.Options{Worker: w, Token: cfg.restToken, SchemaRegistry: reg, Logger: log, Version: version}),
+		Handler: api.New(api.Options{Worker: w, Token: cfg.restToken, PublicMetrics: cfg.metricsPublic, SchemaRegistry: reg,
+			Logger: log, Version: version}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ln, err := net.Listen("tcp", cfg.restAddr)
@@ -149,7 +148,8 @@ func serve(ctx context.Context, cfg *workerConfig, log *slog.Logger) error {
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve(ln) }()
 	log.Info("binlake worker listening", "addr", ln.Addr().String(), "data_dir", cfg.dataDir, "namesrv", cfg.namesrv,
-		"checkpoint_store", cfg.checkpointStore, "auth", cfg.restToken != "", "version", version)
+		"checkpoint_store", cfg.checkpointStore, "auth", cfg.restToken != "", "metrics_public", cfg.metricsPublic || cfg.restToken == "",
+		"version", version)
 
 	if err := w.Start(ctx); err != nil {
 		_ = srv.Close()

@@ -43,6 +43,9 @@ func (r *taskRunner) runSink(soft, hard context.Context) (err error) {
 		}
 	}
 
+	if da, ok := task.(connect.DeadLetterAware); ok && s.dlq != nil {
+		da.SetDeadLetterSender(s)
+	}
 	startErr := task.Start(soft, r.taskContext())
 	r.setCurrent(task)
 	defer func() {
@@ -95,8 +98,14 @@ type sinkLoop struct {
 	committed map[connect.QueueID]int64 // last offset committed to the broker
 	fresh     map[connect.QueueID]bool  // no position anywhere yet: start at the earliest message
 	dirty     bool                      // records were put since the last flush
-	counts    map[[2]string]int         // (table, op) -> records put since the last flush
+
+	// putting holds the messages of the Put in progress (one pull of one
+	// queue), so that a record the task dead-letters during Put is
+	// forwarded with its original body.
+	putting []*ReadMessage
 }
+
+var _ connect.DeadLetterSender = (*sinkLoop)(nil)
 
 // open waits until every topic of the task has queues, opens them and
 // resolves the start offsets.
@@ -233,9 +242,8 @@ func (s *sinkLoop) pullOnce(ctx context.Context, q connect.QueueID, batch int) (
 			if ctx.Err() != nil {
 				return 0, ctx.Err()
 			}
-			if spec.GetString(s.r.cfg, spec.ErrorsTolerance) != spec.ToleranceAll {
-				return 0, fmt.Errorf("reading %s queue %d offset %d (set errors.tolerance=all to skip such records): %w",
-					q.Topic, q.Queue, m.Offset, err)
+			if spec.GetString(s.r.cfg, spec.ErrorsTolerance) != spec.ToleranceAll || connect.IsTransient(err) {
+				return 0, badRecord(q, m.Offset, err)
 			}
 			if err := s.deadLetter(ctx, q, m, err); err != nil {
 				return 0, err
@@ -245,14 +253,11 @@ func (s *sinkLoop) pullOnce(ctx context.Context, q connect.QueueID, batch int) (
 		records = append(records, connect.SinkRecord{Event: ev, Queue: q, Offset: m.Offset})
 	}
 	if len(records) > 0 {
-		if err := s.task.Put(ctx, records); err != nil {
+		s.putting = msgs
+		err := s.task.Put(ctx, records)
+		s.putting = nil
+		if err != nil {
 			return 0, fmt.Errorf("putting %d records: %w", len(records), err)
-		}
-		if s.counts == nil {
-			s.counts = map[[2]string]int{}
-		}
-		for _, rec := range records {
-			s.counts[[2]string{rec.Event.Source.Database + "." + rec.Event.Source.Table, rec.Event.Op.String()}]++
 		}
 	}
 	s.pos[q] = max(next, msgs[len(msgs)-1].Offset+1)
@@ -280,6 +285,17 @@ func (s *sinkLoop) transform(ctx context.Context, ev *connect.ChangeEvent) (*con
 	return out[0], nil
 }
 
+// badRecord is the error for a record that does not decode or transform:
+// terminal, naming the record's position, unless the cause is transient
+// (retried) or already terminal (it keeps its own hint).
+func badRecord(q connect.QueueID, offset int64, err error) error {
+	err = fmt.Errorf("reading %s queue %d offset %d: %w", q.Topic, q.Queue, offset, err)
+	if connect.IsTransient(err) || connect.IsTerminal(err) {
+		return err
+	}
+	return connect.Terminal(err, hintBadRecord)
+}
+
 // deadLetter skips a record that does not decode, forwarding its raw body
 // to the dead-letter topic when one is set.
 func (s *sinkLoop) deadLetter(ctx context.Context, q connect.QueueID, m *ReadMessage, cause error) error {
@@ -288,21 +304,82 @@ func (s *sinkLoop) deadLetter(ctx context.Context, q connect.QueueID, m *ReadMes
 	if s.dlq == nil {
 		return nil
 	}
-	props := map[string]string{PropError: cause.Error(), "binlake.origin": fmt.Sprintf("%s/%d/%d", q.Topic, q.Queue, m.Offset)}
+	return s.sendDeadLetter(ctx, q, m.Offset, &Message{Key: m.Key, Tag: m.Tag, Body: m.Body, Props: m.Props}, cause)
+}
+
+// SendDeadLetter implements connect.DeadLetterSender for the sink task: it
+// forwards the record's original message when the record belongs to the Put
+// in progress, else the converter's encoding of its event (a text
+// description when even that fails).
+func (s *sinkLoop) SendDeadLetter(ctx context.Context, rec connect.SinkRecord, reason error) error {
+	if s.dlq == nil {
+		return fmt.Errorf("no dead-letter topic is configured (set %s)", spec.DLQTopic)
+	}
+	var orig *Message
+	for _, m := range s.putting {
+		if m.Offset == rec.Offset && m.Queue.Topic == rec.Queue.Topic && m.Queue.Queue == rec.Queue.Queue {
+			orig = &Message{Key: m.Key, Tag: m.Tag, Body: m.Body, Props: m.Props}
+			break
+		}
+	}
+	if orig == nil {
+		orig = s.encodeDeadLetter(ctx, rec)
+	}
+	return s.sendDeadLetter(ctx, rec.Queue, rec.Offset, orig, reason)
+}
+
+// encodeDeadLetter rebuilds a message for a record whose original the
+// worker no longer holds.
+func (s *sinkLoop) encodeDeadLetter(ctx context.Context, rec connect.SinkRecord) *Message {
+	ev := rec.Event
+	if ev == nil {
+		return &Message{Body: fmt.Appendf(nil, "record at %s queue %d offset %d has no event", rec.Queue.Topic, rec.Queue.Queue, rec.Offset)}
+	}
+	table := ev.Source.Database + "." + ev.Source.Table
+	props := map[string]string{PropSeq: strconv.FormatUint(ev.Source.Sequence, 10), PropTable: table, PropOp: ev.Op.String()}
+	tag := connect.TableTag(ev.Source.Database, ev.Source.Table)
+	body, err := s.r.c.conv.Encode(ctx, rec.Queue.Topic, ev)
+	if err != nil {
+		body = fmt.Appendf(nil, "event of %s at sequence %d (op %s) could not be encoded again: %v", table, ev.Source.Sequence, ev.Op, err)
+	}
+	var key string
+	if ev.Schema != nil && ev.Row() != nil {
+		key = connect.MessageKey(ev.Schema, ev.Row())
+	}
+	return &Message{Key: key, Tag: tag, Body: body, Props: props}
+}
+
+// sendDeadLetter sends m to the dead-letter topic with the reason and the
+// origin (topic, queue, offset) of the record in its properties, and waits
+// until the broker stored it: the record's offset may be committed right
+// after, so a lost dead letter would be a lost record.
+func (s *sinkLoop) sendDeadLetter(ctx context.Context, q connect.QueueID, offset int64, m *Message, reason error) error {
+	props := map[string]string{
+		PropError:        reason.Error(),
+		PropOrigin:       fmt.Sprintf("%s/%d/%d", q.Topic, q.Queue, offset),
+		PropOriginTopic:  q.Topic,
+		PropOriginQueue:  strconv.Itoa(q.Queue),
+		PropOriginOffset: strconv.FormatInt(offset, 10),
+	}
 	for k, v := range m.Props {
 		if _, ok := props[k]; !ok {
 			props[k] = v
 		}
 	}
 	msg := &Message{Topic: s.dlqTopic, Key: m.Key, Tag: m.Tag, Body: m.Body, Props: props}
-	if err := s.dlq.Send(ctx, msg, func(err error) {
-		if err != nil {
-			s.r.log.Error("sending to the dead-letter topic", "topic", s.dlqTopic, "error", err)
-		}
-	}); err != nil {
+	stored := make(chan error, 1)
+	if err := s.dlq.Send(ctx, msg, func(err error) { stored <- err }); err != nil {
 		return fmt.Errorf("sending to the dead-letter topic %s: %w", s.dlqTopic, err)
 	}
-	return nil
+	select {
+	case err := <-stored:
+		if err != nil {
+			return fmt.Errorf("sending to the dead-letter topic %s: %w", s.dlqTopic, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("sending to the dead-letter topic %s: %w", s.dlqTopic, ctx.Err())
+	}
 }
 
 // flush commits what was put and then acknowledges the consumed offsets to
@@ -312,10 +389,6 @@ func (s *sinkLoop) flush(ctx context.Context) error {
 		return fmt.Errorf("flushing sink task: %w", err)
 	}
 	s.dirty = false
-	for k, n := range s.counts {
-		metrics.SinkRecords.WithLabelValues(s.r.c.name, s.taskLabel, k[0], k[1]).Add(float64(n))
-	}
-	clear(s.counts)
 	for _, q := range s.queues {
 		if s.pos[q] == s.committed[q] {
 			continue

@@ -24,6 +24,20 @@ const (
 	PropSchemaID = "binlake.schema.id"
 	// PropError carries the error text of a dead-letter message.
 	PropError = "binlake.error"
+	// PropOrigin is "<topic>/<queue>/<offset>" of the record a sink
+	// dead-lettered; PropOriginTopic, PropOriginQueue and PropOriginOffset
+	// carry the same parts one by one.
+	PropOrigin       = "binlake.origin"
+	PropOriginTopic  = "binlake.origin.topic"
+	PropOriginQueue  = "binlake.origin.queue"
+	PropOriginOffset = "binlake.origin.offset"
+)
+
+// Hints of the terminal errors for records that cannot be converted,
+// decoded or transformed under errors.tolerance=none.
+const (
+	hintBadEvent  = "fix the data at the source (or the converter and transform settings), or set errors.tolerance=all with errors.deadletterqueue.topic.name to skip such events to a dead-letter topic"
+	hintBadRecord = "fix the producer of the record (or the converter and transform settings), or set errors.tolerance=all with errors.deadletterqueue.topic.name to skip such records to a dead-letter topic"
 )
 
 // runSource runs one source task until it fails or is stopped: Poll ->
@@ -158,7 +172,6 @@ func safeAck(ack func([]*connect.ChangeEvent), fail context.CancelCauseFunc) fun
 }
 
 func (s *sourceSender) send(ctx context.Context, polled []*connect.ChangeEvent) error {
-	s.observe(polled)
 	batch := &ackBatch{events: polled, ack: s.task}
 	batch.pending.Store(1)    // released below, so an empty batch acks too
 	s.batchStart = time.Now() // send latency is measured from the batch's start
@@ -170,10 +183,13 @@ func (s *sourceSender) send(ctx context.Context, polled []*connect.ChangeEvent) 
 	for _, ev := range out {
 		msg, err := s.message(ctx, ev)
 		if err != nil {
-			if !s.tolerateAll {
+			if ctx.Err() != nil {
 				batch.done(err)
-				return fmt.Errorf("converting event of %s.%s at sequence %d (set errors.tolerance=all to skip such events): %w",
-					ev.Source.Database, ev.Source.Table, ev.Source.Sequence, err)
+				return fmt.Errorf("converting event: %w", err)
+			}
+			if !s.tolerateAll || connect.IsTransient(err) {
+				batch.done(err)
+				return badEvent(ev, err)
 			}
 			if err := s.skip(ctx, ev, fmt.Errorf("converting: %w", err), batch); err != nil {
 				return err // the batch is failed: it is never acknowledged
@@ -200,9 +216,32 @@ func (s *sourceSender) transform(ctx context.Context, polled []*connect.ChangeEv
 	if err == nil {
 		return out, nil
 	}
+	if ctx.Err() != nil || connect.IsTransient(err) {
+		return nil, fmt.Errorf("applying transforms: %w", err)
+	}
 	et, ok := t.(EventTransform)
-	if !s.tolerateAll || !ok || ctx.Err() != nil {
-		return nil, fmt.Errorf("applying transforms (set errors.tolerance=all to skip failing events): %w", err)
+	if !s.tolerateAll || !ok {
+		// The transforms failed on the content of the batch: retrying
+		// fails the same way.
+		first, last := polled[0].Source, polled[len(polled)-1].Source
+		where := fmt.Sprintf("the events of sequences %d to %d (%s:%d to %s:%d)",
+			first.Sequence, last.Sequence, first.File, first.Pos, last.File, last.Pos)
+		if ok { // name the first event that fails
+			for _, ev := range polled {
+				if _, evErr := et.ApplyEvent(ctx, ev); evErr != nil {
+					src := ev.Source
+					where = fmt.Sprintf("the event of %s.%s at sequence %d (gtid %q, %s:%d)",
+						src.Database, src.Table, src.Sequence, src.GTID, src.File, src.Pos)
+					err = evErr
+					break
+				}
+			}
+		}
+		err = fmt.Errorf("applying transforms to %s: %w", where, err)
+		if connect.IsTerminal(err) {
+			return nil, err // keeps its own hint
+		}
+		return nil, connect.Terminal(err, hintBadEvent)
 	}
 	out = out[:0]
 	for _, ev := range polled {
@@ -210,6 +249,10 @@ func (s *sourceSender) transform(ctx context.Context, polled []*connect.ChangeEv
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
+			}
+			if connect.IsTransient(err) {
+				return nil, fmt.Errorf("applying transforms to the event of %s.%s at sequence %d: %w",
+					ev.Source.Database, ev.Source.Table, ev.Source.Sequence, err)
 			}
 			if err := s.skip(ctx, ev, fmt.Errorf("applying transforms: %w", err), batch); err != nil {
 				return nil, err
@@ -221,6 +264,19 @@ func (s *sourceSender) transform(ctx context.Context, polled []*connect.ChangeEv
 		}
 	}
 	return out, nil
+}
+
+// badEvent is the error for an event that cannot be converted: terminal,
+// naming the event's position, unless the cause is transient (retried) or
+// already terminal (it keeps its own hint).
+func badEvent(ev *connect.ChangeEvent, err error) error {
+	src := ev.Source
+	err = fmt.Errorf("converting event of %s.%s at sequence %d (gtid %q, %s:%d): %w",
+		src.Database, src.Table, src.Sequence, src.GTID, src.File, src.Pos, err)
+	if connect.IsTransient(err) || connect.IsTerminal(err) {
+		return err
+	}
+	return connect.Terminal(err, hintBadEvent)
 }
 
 // skip drops an event under errors.tolerance=all, sending a description to
@@ -252,28 +308,6 @@ func (s *sourceSender) sendTracked(ctx context.Context, msg *Message, batch *ack
 		return fmt.Errorf("sending to %s: %w", msg.Topic, err)
 	}
 	return nil
-}
-
-// observe updates the source metrics for a polled batch.
-func (s *sourceSender) observe(events []*connect.ChangeEvent) {
-	c := s.r.c
-	type tableOp struct {
-		db, table string
-		op        connect.Op
-	}
-	var newest int64
-	counts := make(map[tableOp]int, 4)
-	for _, ev := range events {
-		counts[tableOp{ev.Source.Database, ev.Source.Table, ev.Op}]++
-		newest = max(newest, ev.Source.CommitTimeMs)
-	}
-	for k, n := range counts {
-		metrics.SourceEvents.WithLabelValues(c.name, s.taskLabel, k.db+"."+k.table, k.op.String()).Add(float64(n))
-	}
-	if newest > 0 {
-		lag := float64(time.Now().UnixMilli()-newest) / 1000
-		metrics.SourceLag.WithLabelValues(c.name, s.taskLabel).Set(max(lag, 0))
-	}
 }
 
 // route returns the topic and tag of an event (ARCHITECTURE.md 3.2).

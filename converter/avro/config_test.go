@@ -2,9 +2,11 @@ package avro
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/binlake/binlake/connect"
+	"github.com/binlake/binlake/connect/spec"
 	"github.com/binlake/binlake/converter/internal/convtest"
 )
 
@@ -16,6 +18,15 @@ func TestFromConfig(t *testing.T) {
 	}
 	if c.opts.Policy != PolicyAllow || c.opts.Subjects != TopicRecordNameStrategy || c.opts.NamePrefix != "x" {
 		t.Errorf("options %+v", c.opts)
+	}
+	// The key the hints name, as the worker hands it over (connector keys
+	// under value.converter., prefix removed), selects the policy.
+	key, ok := strings.CutPrefix(ConnectorKeyEvolutionPolicy, spec.ValueConverter+".")
+	if !ok {
+		t.Fatalf("%s is not under %s.", ConnectorKeyEvolutionPolicy, spec.ValueConverter)
+	}
+	if c2, err := FromConfig(connect.Config{key: "allow"}, reg); err != nil || c2.opts.Policy != PolicyAllow {
+		t.Errorf("FromConfig with %s=allow: %v", ConnectorKeyEvolutionPolicy, err)
 	}
 	body, id, err := c.EncodeWithID(context.Background(), "t", convtest.Events(convtest.AllKinds())[0])
 	if err != nil {

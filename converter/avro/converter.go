@@ -205,6 +205,10 @@ func (c *Converter) EncodeWithID(ctx context.Context, topic string, ev *connect.
 	}
 	id, err := c.schemaID(ctx, c.Subject(topic, t, false), tc, tc.schemas.Envelope)
 	if err != nil {
+		if !connect.IsTerminal(err) {
+			// The registry did not answer as it should: not the event's fault.
+			err = connect.Transient(err)
+		}
 		return nil, 0, err
 	}
 	buf[0] = magicByte
@@ -352,8 +356,8 @@ func (c *Converter) incompatible(t *schema.Table, subject string, level registry
 	return connect.Terminal(
 		fmt.Errorf("%w: table %s (schema version %d) under subject %q with compatibility %s: %s",
 			ErrIncompatibleSchema, t.QualifiedName(), t.Version, subject, level, strings.Join(reasons, "; ")),
-		fmt.Sprintf("revert the DDL or make the change compatible, change the subject's compatibility (PUT /config/%s on the registry), or set %s=%s to register it anyway",
-			subject, ConfigEvolutionPolicy, PolicyAllow))
+		fmt.Sprintf("revert the DDL or make the change compatible, change the subject's compatibility (PUT /config/%s on the registry), or set %s=%s in the connector config to register it anyway",
+			subject, ConnectorKeyEvolutionPolicy, PolicyAllow))
 }
 
 func (c *Converter) register(ctx context.Context, subject string, t *schema.Table, text string) (int, error) {
@@ -465,7 +469,13 @@ func (c *Converter) readerFor(ctx context.Context, id int) (*readCodec, error) {
 	}
 	text, err := c.reg.SchemaByID(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("fetching writer schema %d: %w", id, err)
+		err = fmt.Errorf("fetching writer schema %d: %w", id, err)
+		if !registry.IsNotFound(err) {
+			// Unreachable or failing registry: retry. An id the registry
+			// does not know is the message's problem.
+			err = connect.Transient(err)
+		}
+		return nil, err
 	}
 	parsed, err := avroschema.Parse(text)
 	if err != nil {

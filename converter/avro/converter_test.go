@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/binlake/binlake/connect"
 	"github.com/binlake/binlake/converter/internal/convtest"
 	"github.com/binlake/binlake/schema"
+	"github.com/binlake/binlake/schema/registry"
 )
 
 func TestRoundTripEveryKind(t *testing.T) {
@@ -101,6 +104,8 @@ func TestEncodeErrors(t *testing.T) {
 	for name, ev := range cases {
 		if _, err := c.Encode(context.Background(), "t", ev); err == nil {
 			t.Errorf("%s: encode succeeded", name)
+		} else if connect.IsTransient(err) {
+			t.Errorf("%s: the event's own problem is marked transient: %v", name, err)
 		}
 	}
 	// A smaller scale is rescaled exactly.
@@ -136,7 +141,33 @@ func TestDecodeErrors(t *testing.T) {
 	for name, body := range cases {
 		if _, err := c.Decode(ctx, "t", body); err == nil {
 			t.Errorf("%s: decode succeeded", name)
+		} else if connect.IsTransient(err) {
+			t.Errorf("%s: the message's own problem is marked transient: %v", name, err)
 		}
+	}
+}
+
+// TestRegistryDownIsTransient: when the registry does not answer, Encode
+// and Decode fail with a transient error (the worker retries instead of
+// failing or skipping the record).
+func TestRegistryDownIsTransient(t *testing.T) {
+	ctx := context.Background()
+	good, err := newConverter(t, newRegistry(t), Options{}).Encode(ctx, "t", convtest.Events(convtest.AllKinds())[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.NotFoundHandler())
+	srv.Close() // nothing listens there any more
+	down, err := registry.NewClient(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newConverter(t, down, Options{})
+	if _, err := c.Encode(ctx, "t", convtest.Events(convtest.AllKinds())[0]); err == nil || !connect.IsTransient(err) {
+		t.Errorf("encode with the registry down: %v, want a transient error", err)
+	}
+	if _, err := c.Decode(ctx, "t", good); err == nil || !connect.IsTransient(err) {
+		t.Errorf("decode with the registry down: %v, want a transient error", err)
 	}
 }
 

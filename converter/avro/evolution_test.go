@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/binlake/binlake/connect"
+	"github.com/binlake/binlake/connect/spec"
 	"github.com/binlake/binlake/converter/internal/convtest"
 	"github.com/binlake/binlake/schema"
 	"github.com/binlake/binlake/schema/registry"
@@ -171,7 +172,9 @@ func TestEvolutionRejectsIncompatibleChanges(t *testing.T) {
 				if !errors.Is(err, ErrIncompatibleSchema) || !connect.IsTerminal(err) {
 					t.Errorf("error is not a terminal ErrIncompatibleSchema: %v", err)
 				}
-				for _, want := range []string{tc.want, "shop.orders", `"shop_orders-value"`, "BACKWARD", ConfigEvolutionPolicy} {
+				// The hint names the key as the connector config spells it.
+				hint := spec.ValueConverter + "." + ConfigEvolutionPolicy + "=" + string(PolicyAllow)
+				for _, want := range []string{tc.want, "shop.orders", `"shop_orders-value"`, "BACKWARD", hint} {
 					if !strings.Contains(err.Error(), want) {
 						t.Errorf("error lacks %q: %v", want, err)
 					}

@@ -20,6 +20,9 @@ const (
 	// ConfigEvolutionPolicy is what the converter does with a schema change
 	// that the subject's compatibility level rejects; see Policy.
 	ConfigEvolutionPolicy = "schema.evolution.policy"
+	// ConnectorKeyEvolutionPolicy is ConfigEvolutionPolicy as a connector
+	// config key: converter options go under "value.converter.".
+	ConnectorKeyEvolutionPolicy = "value.converter." + ConfigEvolutionPolicy
 )
 
 // Policy is the value of schema.evolution.policy: what happens when a new

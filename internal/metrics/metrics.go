@@ -12,11 +12,13 @@ import (
 var Registry = prometheus.NewRegistry()
 
 var (
-	// SourceEvents counts change events read by sources.
+	// SourceEvents counts change events read by sources. The source
+	// connector writes it (it knows table and op); the worker does not.
 	SourceEvents = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "binlake_source_events_total", Help: "Change events read from the source, by table and op.",
 	}, []string{"connector", "task", "table", "op"})
-	// SourceLag is the age of the last event read (now minus its commit time).
+	// SourceLag is the age of the last event read (now minus its commit
+	// time), set by the source connector only.
 	SourceLag = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "binlake_source_lag_seconds", Help: "Seconds between the source commit of the last event read and now.",
 	}, []string{"connector", "task"})
@@ -29,7 +31,8 @@ var (
 		Name: "binlake_producer_send_seconds", Help: "Latency of RocketMQ sends, from send to acknowledgement.",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 	}, []string{"connector", "task"})
-	// SinkRecords counts records written by sinks.
+	// SinkRecords counts records written by sinks, after their dedupe. The
+	// sink connector writes it; the worker does not.
 	SinkRecords = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "binlake_sink_records_total", Help: "Records committed to the lake, by table and op.",
 	}, []string{"connector", "task", "table", "op"})
@@ -51,9 +54,10 @@ var (
 	TaskErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "binlake_task_errors_total", Help: "Errors that stopped a task run (retried or terminal).",
 	}, []string{"connector", "task"})
-	// DLQRecords counts records sent to the dead-letter topic.
+	// DLQRecords counts records skipped under errors.tolerance=all, whether
+	// or not a dead-letter topic is set.
 	DLQRecords = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "binlake_dlq_records_total", Help: "Records sent to the dead-letter topic.",
+		Name: "binlake_dlq_records_total", Help: "Records skipped under errors.tolerance=all (and sent to the dead-letter topic when one is set).",
 	}, []string{"connector", "task"})
 	// TaskState is 1 for a task's current state and 0 for the others.
 	TaskState = prometheus.NewGaugeVec(prometheus.GaugeOpts{
