@@ -348,7 +348,9 @@ func (s *sourceSender) message(ctx context.Context, ev *connect.ChangeEvent) (*M
 	if ev.Schema != nil {
 		key = connect.MessageKey(ev.Schema, ev.Row())
 	}
-	return &Message{Topic: topic, Key: key, Tag: tag, Body: body, Props: props}, nil
+	// A TRUNCATE goes to every queue: each queue's consumer then sees it
+	// after the changes before it and before the changes after it.
+	return &Message{Topic: topic, Key: key, Tag: tag, Body: body, Props: props, Broadcast: ev.Op == connect.OpTruncate}, nil
 }
 
 // schemaID returns the registry id of an encoded body: from the converter

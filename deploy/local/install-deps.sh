@@ -5,7 +5,7 @@
 # missing.
 set -euo pipefail
 
-PACKAGES=(debootstrap unzip zstd curl ca-certificates)
+PACKAGES=(debootstrap unzip zstd curl ca-certificates openjdk-17-jre-headless)
 
 log() { printf '[install-deps] %s\n' "$*" >&2; }
 

@@ -102,6 +102,7 @@ func shared(t testing.TB, key string, start func(ctx context.Context) (any, erro
 
 // TerminateAll removes every container this package started. Call it from TestMain after m.Run.
 func TerminateAll() {
+	StopIcebergRESTServers()
 	mu.Lock()
 	ctrs := running
 	running = nil

@@ -22,8 +22,8 @@ type tableBuffer struct {
 	mode     Mode
 	newest   *schema.Table
 	truncate bool
-	// floor (upsert) is the sequence of the newest TRUNCATE in the buffer:
-	// changes below it are gone with the table's rows.
+	// floor is the sequence of the newest TRUNCATE in the buffer: in upsert
+	// mode changes below it are gone with the table's rows.
 	floor uint64
 	topic string // of the queue the TRUNCATE came from
 	// upsert: entries in first-touch order, byKey indexes them.
@@ -64,6 +64,10 @@ func (b *tableBuffer) add(ev *connect.ChangeEvent, q string, offset int64) {
 	qp.maxSeq = max(qp.maxSeq, ev.Source.Sequence)
 	row := Row{Op: ev.Op, Schema: ev.Schema, Values: ev.Row(), Sequence: ev.Source.Sequence, SourceTsMs: ev.Source.CommitTimeMs}
 	size := rowBytes(row.Values)
+	if ev.Op == connect.OpTruncate {
+		b.topic = queueTopic(q)
+		b.floor = max(b.floor, ev.Source.Sequence)
+	}
 	if b.mode == ModeAppend {
 		b.changes = append(b.changes, row)
 		b.rows++
@@ -71,7 +75,6 @@ func (b *tableBuffer) add(ev *connect.ChangeEvent, q string, offset int64) {
 		return
 	}
 	if ev.Op == connect.OpTruncate {
-		b.topic = queueTopic(q)
 		b.truncateBefore(ev.Source.Sequence)
 		return
 	}

@@ -256,12 +256,16 @@ func (t *Task) accept(ctx context.Context, rec connect.SinkRecord) (*tableState,
 	if qp, ok := ts.buf.queues[qk]; ok && ev.Source.Sequence <= qp.maxSeq {
 		return nil, nil // buffered in this cycle: a replay
 	}
-	if f, ok := ts.committed.Sequences[floorKey(queueTopic(qk))]; ok && ev.Source.Sequence <= f {
-		return nil, nil // at or before a committed TRUNCATE
+	// A TRUNCATE travels on every queue of the table's topic with one
+	// sequence: the first copy counts, the others are dropped.
+	committedFloor := ts.committed.Sequences[floorKey(queueTopic(qk))]
+	seq := ev.Source.Sequence
+	if ev.Op == connect.OpTruncate && seq <= max(committedFloor, ts.buf.floor) {
+		return nil, nil
 	}
-	if ev.Source.Sequence < ts.buf.floor {
-		// Before a TRUNCATE seen on another queue (the source sends one to
-		// every queue): the truncate removes it.
+	if ts.buf.mode == ModeUpsert && (seq <= committedFloor || seq < ts.buf.floor) {
+		// Before a TRUNCATE seen on another queue: the truncate removes it.
+		// (A changelog keeps such events: they happened.)
 		return nil, nil
 	}
 	rows, bytes := ts.buf.rows, ts.buf.bytes
@@ -361,11 +365,12 @@ func (t *Task) commit(ctx context.Context, ts *tableState) error {
 		pos.Offsets[q] = t.safeOffset(q, ts)
 	}
 	if ts.buf.floor > 0 {
-		// A committed TRUNCATE: changes before it that still come from any
-		// queue of the table's topic, now or after a restart, are gone with
-		// it, so every queue's committed sequence is raised to it.
+		// A committed TRUNCATE: in upsert mode, changes before it that still
+		// come from any queue of the table's topic, now or after a restart,
+		// are gone with it, so every queue's committed sequence is raised to
+		// it. The topic's floor also marks the truncate's other copies.
 		for q := range t.queues {
-			if queueTopic(q) == ts.buf.topic {
+			if ts.buf.mode == ModeUpsert && queueTopic(q) == ts.buf.topic {
 				pos.Sequences[q] = max(pos.Sequences[q], ts.buf.floor)
 			}
 		}

@@ -3,14 +3,16 @@ package iceberg
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/apache/iceberg-go"
 	"github.com/apache/iceberg-go/catalog"
-	_ "github.com/apache/iceberg-go/catalog/rest" // registers the REST catalog
+	"github.com/apache/iceberg-go/catalog/rest" // the REST catalog (registered by its init)
 	sqlcat "github.com/apache/iceberg-go/catalog/sql"
 	iceio "github.com/apache/iceberg-go/io"
 	_ "github.com/apache/iceberg-go/io/gocloud/s3" // registers s3:// file IO
@@ -30,7 +32,12 @@ const CatalogFile = "iceberg_catalog.db"
 func catalogProps(cfg connect.Config, dataDir string) (iceberg.Properties, error) {
 	props := iceberg.Properties{}
 	wh := spec.GetString(cfg, lake.KeyWarehouse)
+	rest := spec.GetString(cfg, lake.KeyCatalogType) == lake.CatalogTypeREST
 	switch {
+	case wh == "" && rest:
+		// A REST catalog places tables itself, and servers that host several
+		// warehouses (Polaris, Lakekeeper, Nessie) read "warehouse" as the
+		// name of one: send none unless one is configured.
 	case wh == "":
 		if dataDir == "" {
 			return nil, fmt.Errorf("%s is empty and the task has no data directory", lake.KeyWarehouse)
@@ -43,7 +50,9 @@ func catalogProps(cfg connect.Config, dataDir string) (iceberg.Properties, error
 	case strings.HasPrefix(wh, "/"):
 		wh = "file://" + wh
 	}
-	props["warehouse"] = strings.TrimSuffix(wh, "/")
+	if wh != "" {
+		props["warehouse"] = strings.TrimSuffix(wh, "/")
+	}
 	if v := spec.GetString(cfg, lake.KeyS3Endpoint); v != "" {
 		props[iceio.S3EndpointURL] = v
 	}
@@ -65,6 +74,24 @@ func catalogProps(cfg connect.Config, dataDir string) (iceberg.Properties, error
 		}
 	}
 	return props, nil
+}
+
+// restOpenError explains why a REST catalog could not be opened: rejected
+// credentials are terminal (retrying cannot help); an unreachable server, a
+// failed OAuth token request or any other answer is retried.
+func restOpenError(uri string, err error) error {
+	var netErr net.Error
+	switch {
+	case errors.Is(err, rest.ErrUnauthorized) || errors.Is(err, rest.ErrForbidden):
+		return connect.Terminal(fmt.Errorf("opening rest catalog %s: %w", uri, err),
+			"the catalog rejected the credentials: check iceberg.catalog.properties.token or iceberg.catalog.properties.credential")
+	case errors.Is(err, rest.ErrOAuthError):
+		return fmt.Errorf("opening rest catalog %s (getting an OAuth token: check iceberg.catalog.properties.credential and oauth2-server-uri): %w", uri, err)
+	case errors.As(err, &netErr):
+		return fmt.Errorf("opening rest catalog %s (is the server up and reachable from the worker?): %w", uri, err)
+	default:
+		return fmt.Errorf("opening rest catalog %s (is %s the catalog's base URL, without /v1?): %w", uri, lake.KeyCatalogURI, err)
+	}
 }
 
 func pathStyle(cfg connect.Config) bool {
@@ -136,7 +163,7 @@ func openCatalog(ctx context.Context, cfg connect.Config, dataDir string) (*open
 		props["type"] = "rest"
 		cat, err := catalog.Load(ctx, name, props)
 		if err != nil {
-			return nil, fmt.Errorf("opening rest catalog %s: %w", uri, err)
+			return nil, restOpenError(uri, err)
 		}
 		return &openedCatalog{Catalog: cat}, nil
 	default:

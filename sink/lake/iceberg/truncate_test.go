@@ -2,9 +2,13 @@ package iceberg_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/binlake/binlake/connect"
+	"github.com/binlake/binlake/sink/lake"
+	lakeiceberg "github.com/binlake/binlake/sink/lake/iceberg"
 )
 
 // TestTruncateAcrossQueues sends a TRUNCATE the way the source does, one copy on every queue with one sequence, and
@@ -42,7 +46,7 @@ func TestTruncateAcrossQueues(t *testing.T) {
 		byQueue[r.Queue.Queue] = append(byQueue[r.Queue.Queue], r)
 	}
 
-	task, f := startTask(t, dir, taskConfig(dir, nil))
+	task, _ := startTask(t, dir, taskConfig(dir, nil))
 	// Queue 1 runs ahead: its old changes, the truncate and its new changes are committed first.
 	mustPut(t, task, byQueue[1])
 	mustFlush(t, task)
@@ -51,7 +55,7 @@ func TestTruncateAcrossQueues(t *testing.T) {
 	mustFlush(t, task)
 	// A restart, then everything again from the start of every queue: replays and late old changes alike.
 	_ = task.Stop(ctx)
-	task, f = startTask(t, dir, taskConfig(dir, nil))
+	task, f := startTask(t, dir, taskConfig(dir, nil))
 	for q := range queues {
 		mustPut(t, task, byQueue[q])
 	}
@@ -62,4 +66,22 @@ func TestTruncateAcrossQueues(t *testing.T) {
 	}
 	diffLines(t, "after a truncate across queues", scanLines(t, f, itemsIdent, cols), want)
 	_ = task.Stop(ctx)
+
+	// A changelog keeps every event once, the truncate once although it came on every queue, however the queues
+	// are delivered.
+	adir := t.TempDir()
+	atask, af := startTask(t, adir, taskConfig(adir, map[string]string{lake.KeyWriteMode: string(lake.ModeAppend)}))
+	mustPut(t, atask, byQueue[2])
+	mustFlush(t, atask)
+	for q := range queues {
+		mustPut(t, atask, byQueue[q])
+	}
+	mustFlush(t, atask)
+	var wantLog []string
+	for _, r := range slices.Concat(pre, markers[:1], post) {
+		wantLog = append(wantLog, fmt.Sprintf("%s=%d|%s=%s", lakeiceberg.ColSequence, r.Event.Source.Sequence, lakeiceberg.ColOp, r.Event.Op))
+	}
+	slices.Sort(wantLog)
+	diffLines(t, "changelog with a truncate across queues", scanLines(t, af, itemsIdent, []string{lakeiceberg.ColSequence, lakeiceberg.ColOp}), wantLog)
+	_ = atask.Stop(ctx)
 }
