@@ -2,6 +2,7 @@ package hudi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -68,6 +69,10 @@ type baseFileSpec struct {
 	bloomType    string
 	codec        compress.Compression
 	rowGroupRows int64
+	// uniqueColumns hold a different value in every row (a one-column
+	// record key): a dictionary would only cost memory and time before
+	// the encoder falls back to plain.
+	uniqueColumns []string
 }
 
 // countingWriter counts the bytes of a file as it is written.
@@ -103,7 +108,7 @@ func newBaseFileWriter(ctx context.Context, st *storage, rel string, sc *arrow.S
 		return nil, fmt.Errorf("creating base file %s: %w", rel, err)
 	}
 	cw := &countingWriter{w: bw}
-	props := parquet.NewWriterProperties(
+	opts := []parquet.WriterProperty{
 		parquet.WithCompression(spec.codec),
 		parquet.WithMaxRowGroupLength(spec.rowGroupRows),
 		parquet.WithStats(true),
@@ -112,7 +117,11 @@ func newBaseFileWriter(ctx context.Context, st *storage, rel string, sc *arrow.S
 		parquet.WithDictionaryFor(FieldCommitSeqno, false),
 		parquet.WithDictionaryFor(FieldRecordKey, false),
 		parquet.WithCreatedBy("binlake hudi writer (parquet-go arrow v18)"),
-	)
+	}
+	for _, c := range spec.uniqueColumns {
+		opts = append(opts, parquet.WithDictionaryFor(c, false))
+	}
+	props := parquet.NewWriterProperties(opts...)
 	fw, err := pqarrow.NewFileWriter(sc, cw, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		cancel()
@@ -177,12 +186,16 @@ func (b *baseFileWriter) abort() {
 	_ = b.bw.Close() // with the context cancelled the object is not published
 }
 
-// baseFileReader reads a base file one row group at a time through range
+// baseFileReader streams a base file in record batches through range
 // reads.
 type baseFileReader struct {
 	pf *file.Reader
 	fr *pqarrow.FileReader
 }
+
+// readBatchRows is the size of the record batches a base file is read in:
+// a rewrite holds a few copies of one batch, not of a whole row group.
+const readBatchRows = 16 << 10
 
 func openBaseFile(ctx context.Context, st *storage, rel string, mem memory.Allocator) (*baseFileReader, error) {
 	ra, err := st.readerAt(ctx, rel)
@@ -193,7 +206,7 @@ func openBaseFile(ctx context.Context, st *storage, rel string, mem memory.Alloc
 	if err != nil {
 		return nil, fmt.Errorf("opening base file %s: %w", rel, err)
 	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 64 << 10}, mem)
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: readBatchRows}, mem)
 	if err != nil {
 		_ = pf.Close()
 		return nil, fmt.Errorf("opening base file %s: %w", rel, err)
@@ -201,15 +214,26 @@ func openBaseFile(ctx context.Context, st *storage, rel string, mem memory.Alloc
 	return &baseFileReader{pf: pf, fr: fr}, nil
 }
 
-func (r *baseFileReader) numRowGroups() int { return r.pf.NumRowGroups() }
-
-// rowGroup reads every column of one row group.
-func (r *baseFileReader) rowGroup(ctx context.Context, i int) (arrow.Table, error) {
-	cols := make([]int, r.pf.MetaData().Schema.NumColumns())
-	for c := range cols {
-		cols[c] = c
+// batches calls fn with every record batch of the file, every column, in
+// order; a batch is released when fn returns.
+func (r *baseFileReader) batches(ctx context.Context, fn func(arrow.RecordBatch) error) error {
+	if r.pf.NumRowGroups() == 0 {
+		return nil
 	}
-	return r.fr.ReadRowGroups(ctx, cols, []int{i})
+	rr, err := r.fr.GetRecordReader(ctx, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer rr.Release()
+	for rr.Next() {
+		if err := fn(rr.RecordBatch()); err != nil {
+			return err
+		}
+	}
+	if err := rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
 }
 
 func (r *baseFileReader) close() { _ = r.pf.Close() }

@@ -365,6 +365,9 @@ func (w *Writer) writeGroup(ctx context.Context, instant string, gw *groupWrite)
 	gw.fileName = baseFileName(gw.fileID, fmt.Sprintf("%d-0-0", gw.index), instant)
 	rel := joinKey(gw.partition, gw.fileName)
 	spec := baseFileSpec{avroSchema: w.avroMeta, codec: mustCodec(w.opts.Compression), rowGroupRows: w.opts.RowGroupRows}
+	if len(w.keys.keyNames) == 1 {
+		spec.uniqueColumns = w.keys.keyNames
+	}
 	out, err := newBaseFileWriter(ctx, w.st, rel, w.sc, spec)
 	if err != nil {
 		return err
@@ -382,28 +385,19 @@ func (w *Writer) writeGroup(ctx context.Context, instant string, gw *groupWrite)
 		}
 	}
 	kept := keys.n
-	fresh := make([]newRow, 0, len(gw.updates)+len(gw.inserts))
-	fresh = append(fresh, gw.updates...)
-	fresh = append(fresh, gw.inserts...)
-	for i := range fresh {
-		fresh[i].seqno = fmt.Sprintf("%s_%d_%d", instant, gw.index, i)
-		keys.add(fresh[i].key)
-	}
-	if len(fresh) > 0 {
-		arrs, err := buildRecords(w.mem, w.sc, w.tbl, fresh, instant, gw.fileName)
-		if err != nil {
-			return err
-		}
-		rec := array.NewRecordBatch(w.sc, arrs, int64(len(fresh)))
-		for _, a := range arrs {
-			a.Release()
-		}
-		tbl := array.NewTableFromRecords(w.sc, []arrow.RecordBatch{rec})
-		rec.Release()
-		err = out.writeTable(tbl)
-		tbl.Release()
-		if err != nil {
-			return err
+	// The new images follow, in batches: the Arrow copy of a batch is
+	// released once the Parquet writer has encoded it.
+	var fresh int
+	for _, rows := range [][]newRow{gw.updates, gw.inserts} {
+		for from := 0; from < len(rows); from += readBatchRows {
+			chunk := rows[from:min(len(rows), from+readBatchRows)]
+			for i := range chunk {
+				keys.add(chunk[i].key)
+			}
+			if err := w.writeNewRows(out, chunk, instant, gw, fresh); err != nil {
+				return err
+			}
+			fresh += len(chunk)
 		}
 	}
 	if keys.n > 0 {
@@ -426,7 +420,7 @@ func (w *Writer) writeGroup(ctx context.Context, instant string, gw *groupWrite)
 	if gw.prev != nil {
 		rs = &RuntimeStats{TotalUpsertTime: elapsed}
 	}
-	total := kept + int64(len(fresh))
+	total := kept + int64(fresh)
 	p, part := rel, gw.partition
 	gw.stat = WriteStat{
 		FileID: gw.fileID, Path: &p, PrevCommit: prev, NumWrites: total, NumDeletes: gw.deletes,
@@ -436,8 +430,26 @@ func (w *Writer) writeGroup(ctx context.Context, instant string, gw *groupWrite)
 	return nil
 }
 
+// writeNewRows appends rows to out; the first gets commit sequence number
+// "<instant>_<group index>_<firstSeq>".
+func (w *Writer) writeNewRows(out *baseFileWriter, rows []newRow, instant string, gw *groupWrite, firstSeq int) error {
+	arrs, err := buildRecords(w.mem, w.sc, w.tbl, rows, instant, gw.fileName, fmt.Sprintf("%s_%d_", instant, gw.index), firstSeq)
+	if err != nil {
+		return err
+	}
+	rec := array.NewRecordBatch(w.sc, arrs, int64(len(rows)))
+	for _, a := range arrs {
+		a.Release()
+	}
+	tbl := array.NewTableFromRecords(w.sc, []arrow.RecordBatch{rec})
+	rec.Release()
+	err = out.writeTable(tbl)
+	tbl.Release()
+	return err
+}
+
 // copyPrevious streams the kept rows of the group's latest base file into
-// out, one row group at a time, and adds their keys to keys.
+// out, one record batch at a time, and adds their keys to keys.
 func (w *Writer) copyPrevious(ctx context.Context, gw *groupWrite, out *baseFileWriter, keys *keySummary) error {
 	prevPath := gw.prev.path(gw.prev.latest())
 	r, err := openBaseFile(ctx, w.st, prevPath, w.mem)
@@ -445,25 +457,20 @@ func (w *Writer) copyPrevious(ctx context.Context, gw *groupWrite, out *baseFile
 		return err
 	}
 	defer r.close()
-	for rg := 0; rg < r.numRowGroups(); rg++ {
-		old, err := r.rowGroup(ctx, rg)
-		if err != nil {
-			return fmt.Errorf("reading row group %d of %s: %w", rg, prevPath, err)
-		}
+	err = r.batches(ctx, func(rec arrow.RecordBatch) error {
+		old := array.NewTableFromRecords(rec.Schema(), []arrow.RecordBatch{rec})
 		kept, err := w.keptRows(old, gw, keys)
 		keys.own() // the keys came from old's buffers
 		old.Release()
-		if err != nil {
-			return fmt.Errorf("rewriting %s: %w", prevPath, err)
-		}
-		if kept == nil {
-			continue
+		if err != nil || kept == nil {
+			return err
 		}
 		err = out.writeTable(kept)
 		kept.Release()
-		if err != nil {
-			return err
-		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("rewriting %s: %w", prevPath, err)
 	}
 	return nil
 }

@@ -14,9 +14,12 @@
 //	<partition>/.hoodie_partition_metadata
 //	<partition>/<fileId>_<writeToken>_<instant>.parquet
 //
-// Instants are UTC times yyyyMMddHHmmssSSS. Partition paths are "value" or
-// "field=value" (hive style); an unpartitioned table keeps its files at the
-// base path. Base files start with the five _hoodie_* meta columns and carry
+// Instants are UTC times yyyyMMddHHmmssSSS. Partition paths have one level
+// per partition column, each "value" or "field=value" (hive style), as
+// Hudi's SimpleKeyGenerator and ComplexKeyGenerator write them; an
+// unpartitioned table keeps its files at the base path. The record-key index
+// spans partitions: an update that changes a partition value moves the
+// record. Base files start with the five _hoodie_* meta columns and carry
 // in their Parquet footer the Avro schema (parquet.avro.schema), the
 // record-key range (hoodie_min_record_key, hoodie_max_record_key) and a
 // SIMPLE Hudi bloom filter of the record keys, as Hudi's Java writer does.
@@ -51,6 +54,16 @@
 // Schema evolution follows what Hudi readers accept without schema-on-read:
 // added (nullable) columns, int->long and float->double. Rows of an older
 // compatible version are adapted to the newer schema.
+//
+// # As a lake-sink format
+//
+// lake.format=hudi registers Format: tables live at
+// <iceberg.warehouse>/<namespace>/<table>. partition.spec lays out new
+// tables; Hudi partitions by column values, so it takes identity terms only
+// ("region" or "identity(region), country" for two levels) and refuses
+// bucket, truncate and the time transforms. Partition paths are plain unless
+// iceberg.table.properties.hoodie.datasource.write.hive_style_partitioning
+// is true. Existing tables keep the layout they were created with.
 //
 // One Writer per table at a time: Hudi's optimistic concurrency control
 // (locks) is not implemented. The timeline is not archived and no metadata

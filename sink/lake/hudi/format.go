@@ -36,8 +36,12 @@ type Format struct {
 	connector  string
 	namespace  string
 	nameFormat string
-	logger     *slog.Logger
-	writers    map[string]*tableWriter
+	// partitionFields and hiveStyle lay out new tables (partition.spec,
+	// identity transforms only); existing tables keep their layout.
+	partitionFields []string
+	hiveStyle       bool
+	logger          *slog.Logger
+	writers         map[string]*tableWriter
 }
 
 var _ lake.Format = (*Format)(nil)
@@ -51,19 +55,67 @@ func OpenFormat(ctx context.Context, tc *connect.TaskContext) (*Format, error) {
 	if err != nil {
 		return nil, err
 	}
+	fields, err := partitionFields(spec.GetString(cfg, lake.KeyPartitionSpec))
+	if err != nil {
+		_ = bucket.Close()
+		return nil, err
+	}
+	hive, err := hiveStylePartitioning(cfg)
+	if err != nil {
+		_ = bucket.Close()
+		return nil, err
+	}
 	logger := tc.Logger
 	if logger == nil {
 		logger = slog.Default()
 	}
 	return &Format{
-		bucket:     bucket,
-		root:       root,
-		connector:  tc.Connector,
-		namespace:  spec.GetString(cfg, lake.KeyNamespace),
-		nameFormat: spec.GetString(cfg, lake.KeyTableNameFormat),
-		logger:     logger,
-		writers:    map[string]*tableWriter{},
+		bucket:          bucket,
+		root:            root,
+		connector:       tc.Connector,
+		namespace:       spec.GetString(cfg, lake.KeyNamespace),
+		nameFormat:      spec.GetString(cfg, lake.KeyTableNameFormat),
+		partitionFields: fields,
+		hiveStyle:       hive,
+		logger:          logger,
+		writers:         map[string]*tableWriter{},
 	}, nil
+}
+
+// KeyHiveStylePartitioning is the table property (iceberg.table.properties.
+// prefix) that makes new Hudi tables use hive-style partition paths
+// (field=value); Hudi's default, and binlake's, is plain values.
+const KeyHiveStylePartitioning = lake.PrefixTableProps + PropHiveStylePartition
+
+// partitionFields turns partition.spec into Hudi partition fields: Hudi's
+// key generators partition by column values, so only identity terms (bare
+// column names or identity(col)) are accepted.
+func partitionFields(text string) ([]string, error) {
+	terms, err := lake.ParsePartitionSpec(text)
+	if err != nil {
+		return nil, connect.Terminal(fmt.Errorf("parsing %s: %w", lake.KeyPartitionSpec, err), "fix "+lake.KeyPartitionSpec)
+	}
+	var out []string
+	for _, f := range terms {
+		if f.Transform != "identity" {
+			return nil, connect.Terminal(
+				fmt.Errorf("%s: transform %s(%s) is not supported by lake.format=hudi", lake.KeyPartitionSpec, f.Transform, f.Column),
+				"Hudi tables are partitioned by column values: use identity(column) or a bare column name (several make nested partition levels), or lake.format=iceberg")
+		}
+		out = append(out, f.Column)
+	}
+	return out, nil
+}
+
+func hiveStylePartitioning(cfg connect.Config) (bool, error) {
+	v := strings.TrimSpace(cfg[KeyHiveStylePartitioning])
+	switch strings.ToLower(v) {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	}
+	return false, connect.Terminal(fmt.Errorf("%s is %q, not true or false", KeyHiveStylePartitioning, v), "set it to true or false")
 }
 
 // openWarehouse opens the bucket of the configured warehouse and returns
@@ -162,9 +214,28 @@ func (f *Format) Table(ctx context.Context, t *schema.Table, mode lake.Mode) (la
 	if err := checkColumns(t); err != nil {
 		return nil, connect.Terminal(err, "rename or exclude the column")
 	}
-	w, err := Open(ctx, Options{Bucket: f.bucket, BasePath: base, Table: t})
+	// partition.spec lays out new tables only: check its columns when the
+	// table is to be created.
+	if _, err := newStorage(f.bucket, base).read(ctx, propertiesFile); errors.Is(err, errNotFound) {
+		for _, c := range f.partitionFields {
+			if t.ColumnIndex(c) < 0 {
+				return nil, connect.Terminal(fmt.Errorf("table %s: partition column %q (%s) is not a column of the table", t.QualifiedName(), c, lake.KeyPartitionSpec),
+					"name columns every captured table has in "+lake.KeyPartitionSpec+", or use one connector per table layout")
+			}
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("opening hudi table %s: %w", base, err)
+	}
+	w, err := Open(ctx, Options{
+		Bucket: f.bucket, BasePath: base, Table: t,
+		PartitionField: strings.Join(f.partitionFields, ","), HiveStylePartitioning: f.hiveStyle, AdoptPartitioning: true,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("opening hudi table %s: %w", base, err)
+	}
+	if got, want := w.PartitionFields(), strings.Join(f.partitionFields, ","); !strings.EqualFold(got, want) {
+		f.logger.Warn("the existing hudi table keeps its partitioning; partition.spec applies to new tables only",
+			"table", base, "partition_fields", got, "partition_spec", want)
 	}
 	tw := &tableWriter{f: f, base: base, w: w}
 	f.writers[base] = tw

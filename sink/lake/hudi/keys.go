@@ -3,6 +3,7 @@ package hudi
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,44 +19,61 @@ const (
 )
 
 // keyGen builds record keys and partition paths from rows of one table
-// version, as Hudi's SimpleKeyGenerator (one key column),
-// ComplexKeyGenerator (several) and NonpartitionedKeyGenerator do.
+// version, as Hudi's SimpleKeyGenerator (one key column, one partition
+// column), ComplexKeyGenerator (several of either) and
+// NonpartitionedKeyGenerator do.
 type keyGen struct {
 	keyCols    []int
 	keyNames   []string
 	keyColumns []schema.Column
-	partCol    int // -1: not partitioned
-	partC      schema.Column
-	partName   string
+	partCols   []int // empty: not partitioned
+	partNames  []string
+	partColumn []schema.Column
 	hiveStyle  bool
 }
 
-func newKeyGen(t *schema.Table, partitionField string, hiveStyle bool) (*keyGen, error) {
+// newKeyGen returns the key generator of t. partitionFields is the value of
+// hoodie.table.partition.fields: "" (not partitioned) or comma-separated
+// column names, each an identity partition level in that order.
+func newKeyGen(t *schema.Table, partitionFields string, hiveStyle bool) (*keyGen, error) {
 	if !t.HasPrimaryKey() {
 		return nil, fmt.Errorf("table %s has no primary key; a Hudi upsert table needs one for its record key (use append mode)", t.QualifiedName())
 	}
-	g := &keyGen{keyCols: t.PrimaryKey, partCol: -1, hiveStyle: hiveStyle}
+	g := &keyGen{keyCols: t.PrimaryKey, hiveStyle: hiveStyle}
 	for _, i := range t.PrimaryKey {
 		g.keyNames = append(g.keyNames, t.Columns[i].Name)
 		g.keyColumns = append(g.keyColumns, t.Columns[i])
 	}
-	if partitionField != "" {
-		g.partCol = t.ColumnIndex(partitionField)
-		if g.partCol < 0 {
-			return nil, fmt.Errorf("partition field %q is not a column of %s", partitionField, t.QualifiedName())
+	if strings.TrimSpace(partitionFields) == "" {
+		return g, nil
+	}
+	for _, f := range strings.Split(partitionFields, ",") {
+		f = strings.TrimSpace(f)
+		i := t.ColumnIndex(f)
+		if i < 0 {
+			return nil, fmt.Errorf("partition field %q is not a column of %s", f, t.QualifiedName())
 		}
-		g.partName = t.Columns[g.partCol].Name
-		g.partC = t.Columns[g.partCol]
+		if slices.Contains(g.partCols, i) {
+			return nil, fmt.Errorf("partition field %q of %s is named twice", f, t.QualifiedName())
+		}
+		g.partCols = append(g.partCols, i)
+		g.partNames = append(g.partNames, t.Columns[i].Name)
+		g.partColumn = append(g.partColumn, t.Columns[i])
 	}
 	return g, nil
 }
 
-// keyGeneratorClass is the Java class Hudi records for this key layout.
+// partitionFields is the hoodie.table.partition.fields value ("" when the
+// table is not partitioned).
+func (g *keyGen) partitionFields() string { return strings.Join(g.partNames, ",") }
+
+// keyGeneratorClass is the Java class Hudi records for this key layout
+// (KeyGenUtils.inferKeyGeneratorType).
 func (g *keyGen) keyGeneratorClass() string {
 	switch {
-	case len(g.keyCols) > 1:
+	case len(g.keyCols) > 1 || len(g.partCols) > 1:
 		return "org.apache.hudi.keygen.ComplexKeyGenerator"
-	case g.partCol < 0:
+	case len(g.partCols) == 0:
 		return "org.apache.hudi.keygen.NonpartitionedKeyGenerator"
 	default:
 		return "org.apache.hudi.keygen.SimpleKeyGenerator"
@@ -88,26 +106,35 @@ func (g *keyGen) recordKey(row []any) (string, error) {
 }
 
 // partitionPath is the row's _hoodie_partition_path and directory: "" when
-// the table is not partitioned, "value" or "field=value" (hive style), the
-// value escaped like Hive path names.
+// the table is not partitioned, else one level per partition column joined
+// by "/", each "value" or "field=value" (hive style), the value escaped
+// like Hive path names (KeyGenUtils.getRecordPartitionPath).
 func (g *keyGen) partitionPath(row []any) (string, error) {
-	if g.partCol < 0 {
+	if len(g.partCols) == 0 {
 		return "", nil
 	}
-	if g.partCol >= len(row) {
-		return "", fmt.Errorf("row has %d values, the partition column is at %d", len(row), g.partCol)
-	}
-	v := defaultPartitionVal
-	if row[g.partCol] != nil {
-		v = escapePathName(valueText(g.partC, row[g.partCol]))
-		if v == "" {
-			v = defaultPartitionVal
+	var sb strings.Builder
+	for n, i := range g.partCols {
+		if i >= len(row) {
+			return "", fmt.Errorf("row has %d values, partition column %q is at %d", len(row), g.partNames[n], i)
 		}
+		v := defaultPartitionVal
+		if row[i] != nil {
+			v = escapePathName(valueText(g.partColumn[n], row[i]))
+			if v == "" {
+				v = defaultPartitionVal
+			}
+		}
+		if n > 0 {
+			sb.WriteByte('/')
+		}
+		if g.hiveStyle {
+			sb.WriteString(g.partNames[n])
+			sb.WriteByte('=')
+		}
+		sb.WriteString(v)
 	}
-	if g.hiveStyle {
-		return g.partName + "=" + v, nil
-	}
-	return v, nil
+	return sb.String(), nil
 }
 
 func keyText(c schema.Column, v any) string {

@@ -7,7 +7,6 @@ import (
 	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"gocloud.dev/blob"
 )
@@ -79,28 +78,8 @@ func readFileBatches(ctx context.Context, st *storage, rel string, mem memory.Al
 		return err
 	}
 	defer r.close()
-	for rg := 0; rg < r.numRowGroups(); rg++ {
-		tbl, err := r.rowGroup(ctx, rg)
-		if err != nil {
-			return fmt.Errorf("reading row group %d of %s: %w", rg, rel, err)
-		}
-		err = func() error {
-			defer tbl.Release()
-			tr := array.NewTableReader(tbl, 64<<10)
-			defer tr.Release()
-			for tr.Next() {
-				if err := fn(tr.RecordBatch()); err != nil {
-					return err
-				}
-			}
-			if err := tr.Err(); err != nil {
-				return fmt.Errorf("reading %s: %w", rel, err)
-			}
-			return nil
-		}()
-		if err != nil {
-			return err
-		}
+	if err := r.batches(ctx, fn); err != nil {
+		return fmt.Errorf("reading %s: %w", rel, err)
 	}
 	return nil
 }

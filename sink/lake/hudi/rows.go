@@ -2,6 +2,7 @@ package hudi
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -15,18 +16,18 @@ import (
 type newRow struct {
 	key       string
 	partition string
-	seqno     string
 	row       []any
 }
 
 // buildRecords turns new rows into Arrow arrays of the base-file schema sc
-// (meta columns first). commitTime and fileName fill their meta columns.
-func buildRecords(mem memory.Allocator, sc *arrow.Schema, t *schema.Table, rows []newRow, commitTime, fileName string) ([]arrow.Array, error) {
+// (meta columns first). commitTime and fileName fill their meta columns;
+// row i's _hoodie_commit_seqno is seqPrefix followed by firstSeq+i.
+func buildRecords(mem memory.Allocator, sc *arrow.Schema, t *schema.Table, rows []newRow, commitTime, fileName, seqPrefix string, firstSeq int) ([]arrow.Array, error) {
 	b := array.NewRecordBuilder(mem, sc)
 	defer b.Release()
 	b.Reserve(len(rows))
-	for _, r := range rows {
-		metas := [numMetaFields]string{commitTime, r.seqno, r.key, r.partition, fileName}
+	for n, r := range rows {
+		metas := [numMetaFields]string{commitTime, seqPrefix + strconv.Itoa(firstSeq+n), r.key, r.partition, fileName}
 		for i, m := range metas {
 			b.Field(i).(*array.StringBuilder).Append(m)
 		}

@@ -50,12 +50,19 @@ type Options struct {
 	BasePath string
 	// Table is the current schema; its primary key is the record key.
 	Table *schema.Table
-	// PartitionField names the partition column ("" for none). For an
-	// existing table it must match hoodie.table.partition.fields.
+	// PartitionField names the partition columns of a new table ("" for
+	// none): comma-separated column names, each an identity partition level
+	// in that order ("region" or "region,country"), as in
+	// hoodie.table.partition.fields. For an existing table it must match
+	// that property unless AdoptPartitioning is set.
 	PartitionField string
 	// HiveStylePartitioning writes partition directories as field=value.
 	// An existing table keeps the style it was created with.
 	HiveStylePartitioning bool
+	// AdoptPartitioning makes an existing table keep its partition fields
+	// whatever PartitionField says (PartitionField then only applies to
+	// new tables, like partition.spec).
+	AdoptPartitioning bool
 	// MaxFileBytes bounds base files (hoodie.parquet.max.file.size);
 	// file groups smaller than SmallFileBytes receive new records
 	// (hoodie.parquet.small.file.limit).
@@ -225,8 +232,8 @@ func (w *Writer) loadOrCreateProperties(ctx context.Context) error {
 			PropCreateSchema:       avroSchemaJSON(t, false),
 			PropChecksum:           strconv.FormatInt(TableChecksum(t.Database, t.Name), 10),
 		}
-		if kg.partCol >= 0 {
-			p[PropPartitionFields] = kg.partName
+		if f := kg.partitionFields(); f != "" {
+			p[PropPartitionFields] = f
 		}
 		if err := w.st.writeNew(ctx, propertiesFile, p.encode(w.opts.Now())); err != nil {
 			return fmt.Errorf("creating hudi table %s: %w", t.QualifiedName(), err)
@@ -253,7 +260,7 @@ func (w *Writer) loadOrCreateProperties(ctx context.Context) error {
 	if v := p[PropTimelineLayout]; v != "" && v != supportedTimelineLayout {
 		return fmt.Errorf("hudi table %s has timeline layout %q; only %s is supported", t.QualifiedName(), v, supportedTimelineLayout)
 	}
-	if part := p[PropPartitionFields]; !strings.EqualFold(part, w.opts.PartitionField) {
+	if part := p[PropPartitionFields]; !w.opts.AdoptPartitioning && !strings.EqualFold(normalizeFields(part), normalizeFields(w.opts.PartitionField)) {
 		return fmt.Errorf("hudi table %s is partitioned by %q, the writer was configured with %q", t.QualifiedName(), part, w.opts.PartitionField)
 	}
 	w.opts.PartitionField = p[PropPartitionFields]
@@ -267,6 +274,16 @@ func (w *Writer) loadOrCreateProperties(ctx context.Context) error {
 	}
 	w.props = p
 	return nil
+}
+
+// normalizeFields removes the blanks around the names of a comma-separated
+// field list.
+func normalizeFields(s string) string {
+	parts := strings.Split(s, ",")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return strings.Join(parts, ",")
 }
 
 // setSchema makes t the schema of the rows the next commit writes.
@@ -503,6 +520,14 @@ func (w *Writer) LastCommitted(ctx context.Context) (Committed, bool, error) {
 		c.Meta[k] = v
 	}
 	return c, true, nil
+}
+
+// PartitionFields returns the table's partition columns as in
+// hoodie.table.partition.fields ("" when not partitioned).
+func (w *Writer) PartitionFields() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.keys.partitionFields()
 }
 
 // Schema returns the schema the writer currently writes.
