@@ -176,6 +176,7 @@ type decodedMsg struct {
 // schema version, each message must carry the shape its row was written with, values must round-trip, a renamed
 // column must carry its old name as an Avro alias, and the subject must list the versions in order.
 func TestAvroSchemaEvolutionThroughDDL(t *testing.T) {
+	t.Parallel() // mostly waits on servers and commit intervals; runs beside the other end-to-end tests
 	start := time.Now()
 	ctx := t.Context()
 	my := containers.MySQLServer(t, containers.MySQL8)

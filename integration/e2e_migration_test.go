@@ -11,6 +11,7 @@ import (
 // TestEndToEndKillWorker is TestEndToEnd with the worker killed by SIGKILL 20 times at random points, commits
 // included, while writes go on.
 func TestEndToEndKillWorker(t *testing.T) {
+	t.Parallel() // mostly waits on servers and commit intervals; runs beside the other end-to-end tests
 	runEndToEnd(t, 20, 0)
 }
 
@@ -19,6 +20,7 @@ func TestEndToEndKillWorker(t *testing.T) {
 // deletes) while the worker runs; afterwards the upsert table equals the MySQL table and the append (changelog) table
 // holds exactly one row per source event. TestEndToEndKillWorker runs the same with 20 SIGKILLs.
 func TestEndToEnd(t *testing.T) {
+	t.Parallel() // mostly waits on servers and commit intervals; runs beside the other end-to-end tests
 	writeFor := 8 * time.Second
 	if v := os.Getenv("BINLAKE_E2E_WRITE_FOR"); v != "" {
 		d, err := time.ParseDuration(v)

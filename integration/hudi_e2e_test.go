@@ -101,6 +101,7 @@ type hudiSide struct {
 // database, so that a lost or stale row can be traced to its source changes and to the kills around them. On a
 // mismatch the worker's data directory, its log and the Hudi tables are kept under $TMPDIR for inspection.
 func TestHudiEndToEnd(t *testing.T) {
+	t.Parallel() // mostly waits on servers and commit intervals; runs beside the other end-to-end tests
 	ctx := t.Context()
 	my := containers.MySQLServer(t, containers.MySQL8)
 	mq := containers.RocketMQServer(t)

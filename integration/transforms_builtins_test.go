@@ -370,6 +370,7 @@ type paymentEvent struct {
 // name.case, route.regex and field.add through MySQL 8 -> RocketMQ -> Iceberg, and a transform failing on records under
 // errors.tolerance=all (dead-letter topic with the reason) and none (the task fails with the record's position).
 func TestTransformsBuiltinsEndToEnd(t *testing.T) {
+	t.Parallel() // mostly waits on servers and commit intervals; runs beside the other end-to-end tests
 	ctx := t.Context()
 	my := containers.MySQLServer(t, containers.MySQL8)
 	rmq := containers.RocketMQServer(t)

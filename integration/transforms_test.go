@@ -158,6 +158,7 @@ func fieldErrors(t *testing.T, r workerproc.Response) []string {
 // on status through a real MySQL 8 -> RocketMQ -> Iceberg flow and checks that the lake table holds exactly the masked,
 // filtered rows, that no raw email reaches the lake, and that bad transform configs are rejected over REST.
 func TestTransformsMaskAndFilterEndToEnd(t *testing.T) {
+	t.Parallel() // mostly waits on servers and commit intervals; runs beside the other end-to-end tests
 	ctx := t.Context()
 	my := containers.MySQLServer(t, containers.MySQL8)
 	mq := containers.RocketMQServer(t)

@@ -19,6 +19,7 @@ import (
 // sends the truncate to every queue of the table's topic, and the upsert sink must drop exactly the changes before it,
 // whichever queue they travel on, and keep every change after it. The lake table ends equal to MySQL.
 func TestTruncateEndToEnd(t *testing.T) {
+	t.Parallel() // mostly waits on servers and commit intervals; runs beside the other end-to-end tests
 	ctx := t.Context()
 	my := containers.MySQLServer(t, containers.MySQL8)
 	mq := containers.RocketMQServer(t)
