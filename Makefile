@@ -56,9 +56,18 @@ lint:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-## bench: the benchmark table (see docs/benchmarks.md)
+## bench: the benchmark table (see docs/benchmarks.md): end-to-end figures of the real worker (integration), the source
+## alone (source/mysql) and the Iceberg sink alone; raw output in bench.out. BINLAKE_BENCH_ROWS (default 1000000),
+## BINLAKE_BENCH_TX (40000), BINLAKE_BENCH_RATE (5000), BINLAKE_BENCH_FRESH_SECONDS (30) and BINLAKE_BENCH_COMMIT_MS (1000)
+## size the runs.
 bench: images python
-	go test -tags integration -run '^$$' -bench . -benchtime 1x -timeout 60m ./... | tee bench.out
+	@load0="$$(cut -d' ' -f1-3 /proc/loadavg)"; { status=0; \
+	  go test -tags integration -count=1 -run '^$$' -bench '^(BenchmarkStreamingToRocketMQ|BenchmarkMigration)$$' -benchtime 1x -timeout 40m ./integration/ || status=1; \
+	  go test -tags integration -count=1 -run '^$$' -bench '^(BenchmarkStreaming|BenchmarkSnapshot)$$/^mysql$$' -benchtime 1x -timeout 20m ./source/mysql/ || status=1; \
+	  go test -count=1 -run '^$$' -bench '^BenchmarkSink' -benchtime 1x -timeout 10m ./sink/lake/iceberg/ || status=1; \
+	  exit $$status; } 2>&1 | tee bench.out; status=$${PIPESTATUS[0]}; \
+	echo; echo "## make bench: $$(date -u '+%Y-%m-%d %H:%M UTC'), $$(nproc) cores, $$(free -g | awk '/^Mem/{print $$2}') GiB, load average $$load0 at the start, $$(cut -d' ' -f1-3 /proc/loadavg) at the end"; echo; \
+	go run ./internal/benchtable/cmd/benchtable bench.out; exit $$status
 
 ## docs: regenerate docs/config.md from the config specs
 docs:

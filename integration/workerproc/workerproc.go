@@ -307,3 +307,36 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() (bool
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// PID returns the process id of the running worker, or 0 when it is not running.
+func (w *Worker) PID() int {
+	if w.cmd == nil || w.cmd.Process == nil {
+		return 0
+	}
+	return w.cmd.Process.Pid
+}
+
+// PeakRSS returns the running worker's peak resident set size in bytes since it started (VmHWM in
+// /proc/<pid>/status; Linux only).
+func (w *Worker) PeakRSS() (int64, error) {
+	pid := w.PID()
+	if pid == 0 {
+		return 0, errors.New("reading the worker's peak RSS: the worker is not running")
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("reading the worker's peak RSS: %w", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		rest, ok := strings.CutPrefix(line, "VmHWM:")
+		if !ok {
+			continue
+		}
+		var kb int64
+		if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb); err != nil {
+			return 0, fmt.Errorf("parsing VmHWM %q: %w", strings.TrimSpace(rest), err)
+		}
+		return kb << 10, nil
+	}
+	return 0, fmt.Errorf("reading the worker's peak RSS: no VmHWM in /proc/%d/status", pid)
+}
