@@ -106,7 +106,8 @@ type SinkTask interface {
 	Start(ctx context.Context, tc *TaskContext) error
 	// Open returns, per queue, the offset to consume from: the sink's own
 	// committed position (its truth, e.g. an Iceberg snapshot summary), or
-	// -1 to start from the broker's committed consumer offset.
+	// -1 to start from the broker's committed consumer offset. The worker
+	// calls it again with the queues of topics that appear later.
 	Open(ctx context.Context, queues []QueueID) (map[QueueID]int64, error)
 	// Put buffers records; it may block (backpressure) and may commit when
 	// its buffers reach their limits.

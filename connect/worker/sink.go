@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/binlake/binlake/connect"
@@ -93,11 +94,14 @@ type sinkLoop struct {
 	dlqTopic  string
 	dlq       Producer
 
-	queues    []connect.QueueID
-	pos       map[connect.QueueID]int64 // next offset to pull
-	committed map[connect.QueueID]int64 // last offset committed to the broker
-	fresh     map[connect.QueueID]bool  // no position anywhere yet: start at the earliest message
-	dirty     bool                      // records were put since the last flush
+	queues []connect.QueueID
+	// missing are topics that did not exist yet when last checked.
+	missing        []string
+	lastTopicCheck time.Time
+	pos            map[connect.QueueID]int64 // next offset to pull
+	committed      map[connect.QueueID]int64 // last offset committed to the broker
+	fresh          map[connect.QueueID]bool  // no position anywhere yet: start at the earliest message
+	dirty          bool                      // records were put since the last flush
 
 	// putting holds the messages of the Put in progress (one pull of one
 	// queue), so that a record the task dead-letters during Put is
@@ -107,39 +111,52 @@ type sinkLoop struct {
 
 var _ connect.DeadLetterSender = (*sinkLoop)(nil)
 
-// open waits until every topic of the task has queues, opens them and
-// resolves the start offsets.
+// open opens the queues of the task's topics that exist and resolves their
+// start offsets. Topics that do not exist yet (a source creates a table's
+// topic when it first sends to it) are opened later by addTopics, so that
+// tables whose topics exist are consumed meanwhile.
 func (s *sinkLoop) open(ctx context.Context) error {
 	topics := spec.GetList(s.r.cfg, spec.TopicNames)
 	if len(topics) == 0 {
 		return connect.Terminal(fmt.Errorf("task %d has no topics", s.r.id),
 			"the connector's TaskConfigs must set "+spec.TopicNames+" in every task config")
 	}
-	for _, topic := range topics {
-		for {
-			qs, err := s.reader.Queues(ctx, topic)
-			if err != nil && !errors.Is(err, mq.ErrTopicNotFound) {
-				return fmt.Errorf("listing queues of %s: %w", topic, err)
-			}
-			if len(qs) > 0 {
-				s.queues = append(s.queues, qs...)
-				break
-			}
-			s.r.setDetail("waiting for topic " + topic + " to exist")
-			if err := sleepCtx(ctx, 5*s.r.c.w.opts.IdleWait); err != nil {
-				return err
-			}
+	s.pos = map[connect.QueueID]int64{}
+	s.committed = map[connect.QueueID]int64{}
+	s.fresh = map[connect.QueueID]bool{}
+	s.missing = topics
+	return s.addTopics(ctx)
+}
+
+// addTopics opens the queues of the missing topics that exist now.
+func (s *sinkLoop) addTopics(ctx context.Context) error {
+	var found []connect.QueueID
+	var still []string
+	for _, topic := range s.missing {
+		qs, err := s.reader.Queues(ctx, topic)
+		if err != nil && !errors.Is(err, mq.ErrTopicNotFound) {
+			return fmt.Errorf("listing queues of %s: %w", topic, err)
 		}
+		if len(qs) == 0 {
+			still = append(still, topic)
+			continue
+		}
+		found = append(found, qs...)
 	}
-	s.r.setDetail("")
-	offsets, err := s.task.Open(ctx, s.queues)
+	s.missing, s.lastTopicCheck = still, time.Now()
+	if len(still) > 0 {
+		s.r.setDetail("waiting for topics to exist: " + strings.Join(still, ", "))
+	} else {
+		s.r.setDetail("")
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	offsets, err := s.task.Open(ctx, found)
 	if err != nil {
 		return fmt.Errorf("opening queues: %w", err)
 	}
-	s.pos = make(map[connect.QueueID]int64, len(s.queues))
-	s.committed = make(map[connect.QueueID]int64, len(s.queues))
-	s.fresh = make(map[connect.QueueID]bool, len(s.queues))
-	for _, q := range s.queues {
+	for _, q := range found {
 		off, ok := offsets[q]
 		if !ok || off < 0 {
 			if off, err = s.reader.CommittedOffset(ctx, q); err != nil {
@@ -152,6 +169,7 @@ func (s *sinkLoop) open(ctx context.Context) error {
 		s.pos[q] = off
 		s.committed[q] = off
 	}
+	s.queues = append(s.queues, found...)
 	return nil
 }
 
@@ -165,6 +183,11 @@ func (s *sinkLoop) loop(ctx context.Context) error {
 	for {
 		if err := s.r.waitUnpaused(ctx, s.flushIfDirty(ctx)); err != nil {
 			return nil
+		}
+		if len(s.missing) > 0 && time.Since(s.lastTopicCheck) >= 5*opts.IdleWait {
+			if err := s.addTopics(ctx); err != nil {
+				return err
+			}
 		}
 		got := 0
 		for _, q := range s.queues {

@@ -724,3 +724,30 @@ func series(t *testing.T, family, connector string) int {
 	}
 	return n
 }
+
+// TestSinkConsumesExistingTopicsWhileOthersAreMissing: a sink reading two topics, one of which no source has created
+// yet, consumes the existing one at once (a source creates a table's topic only when it first sends to it; a snapshot
+// reaches its last table late), says in its status which topic it waits for, and picks the other up when it appears.
+func TestSinkConsumesExistingTopicsWhileOthersAreMissing(t *testing.T) {
+	e := newEnv(t)
+	src1, src2, snk := name(t, "src1"), name(t, "src2"), name(t, "snk")
+	if err := e.w.Create(src1, sourceCfg(testplugin.KeyEvents, "30")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the first source's events acknowledged", func() bool { return testplugin.Acked(src1) == 30 })
+	topic1, topic2 := connect.TopicName(src1, "db", "t"), connect.TopicName(src2, "db", "t")
+	if err := e.w.Create(snk, sinkCfg(topic1+","+topic2)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the existing topic's events in the sink", func() bool { return len(testplugin.Sunk(snk)) >= 30 })
+	if st := e.status(snk); len(st.Tasks) == 0 || !strings.Contains(st.Tasks[0].Detail, topic2) {
+		t.Errorf("sink status %+v does not say it waits for %s", st.Tasks, topic2)
+	}
+	if err := e.w.Create(src2, sourceCfg(testplugin.KeyEvents, "20")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new topic's events in the sink", func() bool { return len(testplugin.Sunk(snk)) >= 50 })
+	if st := e.status(snk); len(st.Tasks) > 0 && strings.Contains(st.Tasks[0].Detail, "waiting") {
+		t.Errorf("sink status still says %q after every topic exists", st.Tasks[0].Detail)
+	}
+}
