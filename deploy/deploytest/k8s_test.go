@@ -498,8 +498,9 @@ func TestK8sWorker(t *testing.T) {
 
 // TestK8sProbesNeedNoToken runs the REST handler with a token and a real
 // (empty) worker: the probes must answer without the token, /readyz must
-// follow the worker's start, and /metrics must ask for the token (which is
-// why the scrape annotations need a token-aware scrape job).
+// follow the worker's start, and /metrics must answer without the token as
+// the worker serves it by default (--rest.metrics.public=true), which is what
+// the scrape annotations rely on.
 func TestK8sProbesNeedNoToken(t *testing.T) {
 	noMQ := errors.New("not used")
 	w, err := worker.New(worker.Options{
@@ -510,7 +511,7 @@ func TestK8sProbesNeedNoToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := api.New(api.Options{Worker: w, Token: "secret-token"})
+	srv := api.New(api.Options{Worker: w, Token: "secret-token", PublicMetrics: true})
 	get := func(path string) int {
 		rec := httptest.NewRecorder()
 		srv.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
@@ -535,8 +536,11 @@ func TestK8sProbesNeedNoToken(t *testing.T) {
 	if c := get("/readyz"); c != http.StatusOK {
 		t.Errorf("/readyz after start: %d, want 200", c)
 	}
-	if c := get("/metrics"); c != http.StatusUnauthorized {
+	if c := get("/metrics"); c != http.StatusOK {
 		t.Errorf("/metrics without token: %d; update the scrape notes in statefulset.yaml and docs/operations.md", c)
+	}
+	if c := get("/connectors"); c != http.StatusUnauthorized {
+		t.Errorf("/connectors without token: %d, want 401", c)
 	}
 }
 
