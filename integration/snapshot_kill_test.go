@@ -1,18 +1,13 @@
 //go:build integration && snapshotkill
 
-// This test exposes an open bug and is kept out of the default integration run until the bug is fixed:
-// run it with `go test -tags 'integration snapshotkill' -run TestSnapshotKilledMidway ./integration/`.
-// The bug: a snapshot chunk that is read again after a crash gets different contents (concurrent writes) and a
-// different place among the binlog events, so the sequence numbers after the checkpoint name other events than
-// in the killed run, while ARCHITECTURE 3.1 and the sink's deduplication rely on a replay re-emitting identical
-// sequences. After mid-snapshot kills the lake keeps deleted rows and old values (seen: 40-81 keys only in the
-// lake and 69-145 keys with old values out of ~200k; the same test without kills passes).
+// This test is kept out of the default integration run because of its length (5 to 10 minutes on the 2-core
+// development machine, most of it waiting for the lake sink to catch up): run it with
+// `go test -tags 'integration snapshotkill' -run TestSnapshotKilledMidway -timeout 30m ./integration/`.
 
 package integration
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
@@ -26,66 +21,6 @@ import (
 	"github.com/binlake/binlake/integration/containers"
 	"github.com/binlake/binlake/integration/workerproc"
 )
-
-// snapshotState is the snapshot progress of a mysql-source connector as its durable checkpoint shows it.
-type snapshotState struct {
-	checkpointed bool  // a checkpoint exists
-	running      bool  // the checkpoint carries an unfinished snapshot
-	rows, total  int64 // rows emitted by the snapshot so far, estimated total
-	tables       []string
-}
-
-// complete reports whether the snapshot finished (a checkpoint without snapshot progress).
-func (s snapshotState) complete() bool { return s.checkpointed && !s.running }
-
-func (s snapshotState) String() string {
-	switch {
-	case !s.checkpointed:
-		return "no checkpoint yet (snapshot not started or no chunk acknowledged)"
-	case !s.running:
-		return "snapshot complete, streaming"
-	default:
-		return fmt.Sprintf("snapshot running: %d of ~%d rows emitted, tables %v", s.rows, s.total, s.tables)
-	}
-}
-
-// sourceSnapshotState reads GET /connectors/<name>/offsets and extracts the snapshot progress of the checkpoints.
-func sourceSnapshotState(w *workerproc.Worker, name string) (snapshotState, error) {
-	resp, err := w.Do("GET", "/connectors/"+name+"/offsets", nil)
-	if err != nil {
-		return snapshotState{}, err
-	}
-	if resp.Status != 200 {
-		return snapshotState{}, fmt.Errorf("GET offsets of %s: status %d: %s", name, resp.Status, resp.Body)
-	}
-	var off struct {
-		Checkpoints map[string]json.RawMessage `json:"checkpoints"`
-	}
-	if err := resp.JSON(&off); err != nil {
-		return snapshotState{}, fmt.Errorf("decoding offsets of %s: %w", name, err)
-	}
-	var st snapshotState
-	for key, raw := range off.Checkpoints {
-		var cp struct {
-			Snapshot *struct {
-				Tables []string `json:"tables"`
-				Rows   int64    `json:"rows"`
-				Total  int64    `json:"total"`
-			} `json:"snapshot"`
-		}
-		if err := json.Unmarshal(raw, &cp); err != nil {
-			return snapshotState{}, fmt.Errorf("decoding checkpoint %s: %w", key, err)
-		}
-		st.checkpointed = true
-		if cp.Snapshot != nil {
-			st.running = true
-			st.rows += cp.Snapshot.Rows
-			st.total += cp.Snapshot.Total
-			st.tables = append(st.tables, cp.Snapshot.Tables...)
-		}
-	}
-	return st, nil
-}
 
 // TestSnapshotKilledMidway snapshots a 200,000-row table in small chunks while writes (inserts, updates, primary-key
 // changes, deletes) go on, kills the worker with SIGKILL several times while the snapshot is incomplete and a few times
@@ -268,7 +203,7 @@ func TestSnapshotKilledMidway(t *testing.T) {
 	var got []string
 	var err2 error
 	const settled = 45 * time.Second
-	deadline := time.Now().Add(5 * time.Minute)
+	deadline := time.Now().Add(10 * time.Minute) // a backstop: a stuck sink shows as a table that stopped changing
 	lastChange := time.Now()
 	for {
 		var rows []map[string]*string
@@ -294,58 +229,18 @@ func TestSnapshotKilledMidway(t *testing.T) {
 			if err2 != nil {
 				t.Fatalf("the upsert table is not readable: %v", err2)
 			}
-			t.Fatalf("the upsert table has not changed for %s (or 5 minutes passed) and does not equal MySQL:\n%s",
+			t.Fatalf("the upsert table has not changed for %s (or 10 minutes passed) and does not equal MySQL:\n%s",
 				time.Since(lastChange).Round(time.Second), describeDiff(got, want))
 		}
 		time.Sleep(2 * time.Second)
 	}
 	t.Logf("lake table equals MySQL (%d rows) after %s", len(want), time.Since(start).Round(time.Millisecond))
-}
 
-// describeDiff explains how the lake rows differ from MySQL's, by primary key: keys missing from the lake, keys the lake
-// has that MySQL does not (lost deletes or primary-key changes), keys held more than once, and keys with stale values.
-func describeDiff(got, want []string) string {
-	byID := func(rows []string) map[string][]string {
-		m := map[string][]string{}
-		for _, r := range rows {
-			id, _, _ := strings.Cut(r, "|")
-			m[id] = append(m[id], r)
-		}
-		return m
+	// Restarts mid-snapshot replayed the binlog around the chunks the killed runs had emitted, numbering every event
+	// as before (the source logs it when a replay numbers events differently).
+	log := w.Log()
+	t.Logf("restarts that skipped sequence ranges reserved by chunks of a killed run: %d", strings.Count(log, "replaying past snapshot chunks"))
+	if n := strings.Count(log, "numbered events differently"); n > 0 {
+		t.Errorf("%d restarts numbered replayed events differently from the killed run", n)
 	}
-	g, w := byID(got), byID(want)
-	var missing, extra, dup, stale []string
-	for id, wr := range w {
-		gr, ok := g[id]
-		switch {
-		case !ok:
-			missing = append(missing, wr[0])
-		case len(gr) > 1:
-			dup = append(dup, fmt.Sprintf("%s (want %s)", strings.Join(gr, " AND "), wr[0]))
-		case gr[0] != wr[0]:
-			stale = append(stale, fmt.Sprintf("lake %s, MySQL %s", gr[0], wr[0]))
-		}
-	}
-	for id, gr := range g {
-		if _, ok := w[id]; !ok {
-			extra = append(extra, strings.Join(gr, " AND "))
-		}
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "lake %d rows, MySQL %d rows\n", len(got), len(want))
-	for _, part := range []struct {
-		what string
-		rows []string
-	}{{"keys missing in the lake", missing}, {"keys only in the lake", extra}, {"keys held more than once", dup}, {"keys with other values", stale}} {
-		sort.Strings(part.rows)
-		fmt.Fprintf(&b, "%d %s\n", len(part.rows), part.what)
-		for i, r := range part.rows {
-			if i == 15 {
-				fmt.Fprintf(&b, "  ...\n")
-				break
-			}
-			fmt.Fprintf(&b, "  %s\n", r)
-		}
-	}
-	return b.String()
 }

@@ -26,6 +26,13 @@ type Checkpoint struct {
 	Sequence uint64 `json:"sequence"`
 	// Snapshot is the progress of a running snapshot (nil: none).
 	Snapshot *SnapshotProgress `json:"snapshot,omitempty"`
+	// Reserved lists the sequence ranges of snapshot chunks emitted after
+	// this point (written before their events are handed out); a restarted
+	// task leaves them out of its numbering (see Reservation).
+	Reserved []Reservation `json:"reserved,omitempty"`
+	// StreamOff: snapshot.mode=initial_only finished its snapshot; the task
+	// emits nothing more, also after a restart.
+	StreamOff bool `json:"stream_off,omitempty"`
 	// Schemas is the schema history in use at this point.
 	Schemas json.RawMessage `json:"schemas"`
 	// SavedAt is when the checkpoint was written (informational).
@@ -83,12 +90,66 @@ type acker struct {
 	mu      sync.Mutex
 	contig  uint64              // every sequence <= contig is acknowledged
 	pending map[uint64]struct{} // acked sequences above contig
+	gaps    map[uint64]uint64   // skipped ranges above contig: first -> last
 	marks   []mark              // in sequence order
 	changed chan struct{}
 }
 
 func newAcker(start uint64) *acker {
-	return &acker{contig: start, pending: map[uint64]struct{}{}, changed: make(chan struct{}, 1)}
+	return &acker{contig: start, pending: map[uint64]struct{}{}, gaps: map[uint64]uint64{}, changed: make(chan struct{}, 1)}
+}
+
+// skip records that no event carries the sequences first..last (a range
+// reserved by a chunk of an earlier run): they count as acknowledged.
+func (a *acker) skip(first, last uint64) {
+	if last < first {
+		return
+	}
+	a.mu.Lock()
+	moved := false
+	switch {
+	case last <= a.contig:
+	case first <= a.contig+1:
+		a.contig = last
+		moved = true
+	default:
+		for f, l := range a.gaps { // drop ranges the prefix overtook (few)
+			if l <= a.contig {
+				delete(a.gaps, f)
+			}
+		}
+		if l, ok := a.gaps[first]; !ok || l < last {
+			a.gaps[first] = last
+		}
+	}
+	if moved {
+		a.advance()
+	}
+	a.mu.Unlock()
+	if moved {
+		a.signal()
+	}
+}
+
+// advance moves contig over acknowledged sequences and skipped ranges that
+// follow it. a.mu must be held.
+func (a *acker) advance() bool {
+	moved := false
+	for {
+		if _, ok := a.pending[a.contig+1]; ok {
+			delete(a.pending, a.contig+1)
+			a.contig++
+			moved = true
+			continue
+		}
+		if l, ok := a.gaps[a.contig+1]; ok {
+			delete(a.gaps, a.contig+1)
+			a.contig = max(a.contig, l)
+			moved = true
+			continue
+		}
+		return moved
+	}
 }
 
 // addMark records a boundary after sequence seq. Marks with the same
@@ -128,12 +189,7 @@ func (a *acker) ack(seqs []uint64) {
 			a.pending[s] = struct{}{}
 		}
 	}
-	for {
-		if _, ok := a.pending[a.contig+1]; !ok {
-			break
-		}
-		delete(a.pending, a.contig+1)
-		a.contig++
+	if a.advance() {
 		moved = true
 	}
 	a.mu.Unlock()

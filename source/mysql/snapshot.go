@@ -61,8 +61,11 @@ type snapshotRun struct {
 	started time.Time
 	rows0   int64
 	done    bool
-	cancel  context.CancelFunc
-	errc    chan error
+	// replayed: keyless tables whose chunk of the previous run was emitted
+	// again identically (their new read is dropped).
+	replayed map[string]bool
+	cancel   context.CancelFunc
+	errc     chan error
 }
 
 // progress returns a copy of the emitted progress (nil: no snapshot).
@@ -129,7 +132,7 @@ func (s *snapshotRun) closeWindow(w *window) {
 func (t *Task) startSnapshot(prog *SnapshotProgress) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &snapshotRun{
-		t: t, prog: prog, windows: map[string][]*window{}, results: map[int]*chunkResult{},
+		t: t, prog: prog, windows: map[string][]*window{}, results: map[int]*chunkResult{}, replayed: map[string]bool{},
 		tokens: make(chan struct{}, 2*t.cfg.parallelism), started: time.Now(), rows0: prog.Rows,
 		cancel: cancel, errc: make(chan error, 1),
 	}
@@ -177,6 +180,12 @@ func (s *snapshotRun) run(ctx context.Context) error {
 	var err error
 outer:
 	for ti, table := range tablesToDo {
+		t.mu.Lock()
+		replayed := s.replayed[table]
+		t.mu.Unlock()
+		if replayed {
+			continue // emitted again as in the previous run
+		}
 		lo := [][]byte(nil)
 		if ti == 0 {
 			lo = after
@@ -325,11 +334,37 @@ func (s *snapshotRun) read(ctx context.Context, j chunkJob) error {
 	if err != nil {
 		return err
 	}
+	t.mu.Lock()
+	win := s.openWindow(j.table)
+	t.mu.Unlock()
+
+	res := &chunkResult{job: j, tracked: tracked, out: out, win: win}
+	if res.rows, err = t.queryChunk(ctx, j, out, pk); err != nil {
+		t.mu.Lock()
+		s.closeWindow(win)
+		t.mu.Unlock()
+		return err
+	}
+	if res.high, err = binlogStatus(ctx, t.db); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	s.results[j.idx] = res
+	t.emitReadyChunks()
+	t.mu.Unlock()
+	t.wake()
+	return nil
+}
+
+// queryChunk selects the rows of one chunk, decoded for the emitted version
+// out of the table (key columns pk), in key order.
+func (t *Task) queryChunk(ctx context.Context, j chunkJob, out *schema.Table, pk []string) ([][]any, error) {
+	var err error
 	codecs := make([]*decode.Codec, len(out.Columns))
 	cols := make([]string, len(out.Columns))
 	for i, c := range out.Columns {
 		if codecs[i], err = decode.NewCodec(c); err != nil {
-			return fmt.Errorf("snapshotting %s: %w", j.table, err)
+			return nil, fmt.Errorf("snapshotting %s: %w", j.table, err)
 		}
 		cols[i] = quoteIdent(c.Name)
 	}
@@ -354,28 +389,20 @@ func (s *snapshotRun) read(ctx context.Context, j chunkJob) error {
 		}
 		q += " ORDER BY " + strings.Join(qpk, ",")
 	}
-
-	t.mu.Lock()
-	win := s.openWindow(j.table)
-	t.mu.Unlock()
-
-	res := &chunkResult{job: j, tracked: tracked, out: out, win: win}
 	rows, err := t.db.QueryContext(ctx, q, args...)
 	if err != nil {
-		t.mu.Lock()
-		s.closeWindow(win)
-		t.mu.Unlock()
-		return classify(err, "snapshotting "+j.table)
+		return nil, classify(err, "snapshotting "+j.table)
 	}
 	raw := make([]sql.RawBytes, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range raw {
 		ptrs[i] = &raw[i]
 	}
+	var res [][]any
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			_ = rows.Close()
-			return fmt.Errorf("snapshotting %s: %w", j.table, err)
+			return nil, fmt.Errorf("snapshotting %s: %w", j.table, err)
 		}
 		row := make([]any, len(raw))
 		for i := range raw {
@@ -385,25 +412,17 @@ func (s *snapshotRun) read(ctx context.Context, j chunkJob) error {
 			v, err := codecs[i].Text(raw[i])
 			if err != nil {
 				_ = rows.Close()
-				return fmt.Errorf("snapshotting %s column %s: %w", j.table, out.Columns[i].Name, err)
+				return nil, fmt.Errorf("snapshotting %s column %s: %w", j.table, out.Columns[i].Name, err)
 			}
 			row[i] = v
 		}
-		res.rows = append(res.rows, row)
+		res = append(res, row)
 	}
 	_ = rows.Close()
 	if err := rows.Err(); err != nil {
-		return classify(err, "snapshotting "+j.table)
+		return nil, classify(err, "snapshotting "+j.table)
 	}
-	if res.high, err = binlogStatus(ctx, t.db); err != nil {
-		return err
-	}
-	t.mu.Lock()
-	s.results[j.idx] = res
-	t.emitReadyChunks()
-	t.mu.Unlock()
-	t.wake()
-	return nil
+	return res, nil
 }
 
 // emitReadyChunks emits, in order, the chunks whose high watermark the
@@ -411,7 +430,13 @@ func (s *snapshotRun) read(ctx context.Context, j chunkJob) error {
 // transaction boundary.
 func (t *Task) emitReadyChunks() {
 	s := t.snap
-	if s == nil || s.done || t.st.inTx || t.emitting {
+	if t.st.inTx || t.emitting {
+		return
+	}
+	// At a boundary where the previous run emitted snapshot chunks, skip
+	// (or emit again) them before anything else gets a sequence.
+	due := len(t.replay) > 0 && t.replay[0].Base <= t.st.seq
+	if !due && (s == nil || s.done) {
 		return
 	}
 	t.emitting = true
@@ -419,7 +444,10 @@ func (t *Task) emitReadyChunks() {
 		t.emitting = false
 		t.room.Broadcast()
 	}()
-	for {
+	if due {
+		t.skipReplayed()
+	}
+	for s != nil && !s.done {
 		r := s.results[s.next]
 		if r == nil || t.st.pos.less(r.high) {
 			return
@@ -450,28 +478,44 @@ func (t *Task) emitReadyChunks() {
 				return
 			}
 		}
-		n := 0
-		now := time.Now().UnixMilli()
-		for _, row := range r.rows {
-			if len(r.out.PrimaryKey) > 0 {
-				if _, seen := r.win.keys[connect.MessageKey(r.out, row)]; seen {
-					continue
+		if s.replayed[r.job.table] {
+			// The previous run's chunk of this keyless table was emitted
+			// again identically; this new read is not needed.
+			s.next++
+			s.releaseToken()
+			continue
+		}
+		emit := r.rows
+		keyed := len(r.out.PrimaryKey) > 0
+		if keyed && len(r.win.keys) > 0 {
+			emit = make([][]any, 0, len(r.rows))
+			for _, row := range r.rows {
+				if _, seen := r.win.keys[connect.MessageKey(r.out, row)]; !seen {
+					emit = append(emit, row)
 				}
 			}
-			n++
-			t.st.seq++
-			if t.st.seq <= t.st.suppress {
-				continue
-			}
-			t.push(&connect.ChangeEvent{
-				Op: connect.OpRead, After: row, Schema: r.out,
-				Source: connect.SourceInfo{
-					Connector: t.tc.Connector, ServerID: t.info.serverID, File: r.high.File, Pos: uint64(r.high.Pos),
-					Database: db, Table: name, Snapshot: true, CommitTimeMs: now, Sequence: t.st.seq,
-				},
-				TsMs: now,
-			})
 		}
+		n := len(emit)
+		now := time.Now().UnixMilli()
+		if n > 0 {
+			if len(t.replay) > 0 {
+				t.skipReplayed()
+			}
+			res := Reservation{Base: t.st.seq, Rows: uint64(n)}
+			if len(r.tracked.PrimaryKey) == 0 {
+				// The table's only chunk: replayable if unchanged.
+				sortRows(emit)
+				res.Table, res.Digest, res.File, res.Pos, res.TsMs = r.job.table, rowsDigest(emit), r.high.File, r.high.Pos, now
+			}
+			if err := t.reserve(res); err != nil {
+				if t.streamErr == nil {
+					t.streamErr = err
+				}
+				t.wake()
+				return
+			}
+		}
+		t.emitChunkRows(db, name, r.out, emit, r.high, now)
 		s.prog.Rows += int64(n)
 		if r.job.final {
 			s.prog.Done = append(s.prog.Done, r.job.table)
@@ -484,24 +528,56 @@ func (t *Task) emitReadyChunks() {
 		}
 		metrics.SourceSnapshotRows.WithLabelValues(t.tc.Connector, strconv.Itoa(t.tc.TaskID), r.job.table).Add(float64(n))
 		s.next++
-		select {
-		case <-s.tokens:
-		default:
-		}
-		if len(s.prog.Tables) == 0 {
-			s.done = true
-			t.snapDone = true
-			t.log.Info("snapshot finished", "rows", s.prog.Rows, "tables", len(s.prog.Done))
-			if t.cfg.snapshotMode == SnapshotInitialOnly {
-				t.streamOff = true
-			}
-		}
-		t.addMark()
-		t.status()
-		if s.done {
+		s.releaseToken()
+		if t.finishSnapshot() {
 			return
 		}
 	}
+}
+
+// releaseToken lets the chunk planner read one more chunk ahead.
+func (s *snapshotRun) releaseToken() {
+	select {
+	case <-s.tokens:
+	default:
+	}
+}
+
+// emitChunkRows hands out the rows of one snapshot chunk as 'r' events with
+// the next sequences. Task.mu must be held.
+func (t *Task) emitChunkRows(db, name string, out *schema.Table, rows [][]any, high binlogPos, tsMs int64) {
+	for _, row := range rows {
+		if t.nextSeq() <= t.st.suppress {
+			continue
+		}
+		t.push(&connect.ChangeEvent{
+			Op: connect.OpRead, After: row, Schema: out,
+			Source: connect.SourceInfo{
+				Connector: t.tc.Connector, ServerID: t.info.serverID, File: high.File, Pos: uint64(high.Pos),
+				Database: db, Table: name, Snapshot: true, CommitTimeMs: tsMs, Sequence: t.st.seq,
+			},
+			TsMs: tsMs,
+		})
+	}
+}
+
+// finishSnapshot ends the snapshot when no table is left, records the
+// boundary after the last emitted chunk, and reports whether the snapshot
+// is done. Task.mu must be held.
+func (t *Task) finishSnapshot() bool {
+	s := t.snap
+	if !s.done && len(s.prog.Tables) == 0 {
+		s.done = true
+		clear(s.windows) // chunks still being read are not needed
+		t.snapDone = true
+		t.log.Info("snapshot finished", "rows", s.prog.Rows, "tables", len(s.prog.Done))
+		if t.cfg.snapshotMode == SnapshotInitialOnly {
+			t.streamOff = true
+		}
+	}
+	t.addMark()
+	t.status()
+	return s.done
 }
 
 // status records the snapshot progress text; the flusher publishes it

@@ -347,13 +347,14 @@ func (t *Task) commit(h *replication.EventHeader, gset gomysql.GTIDSet) {
 // addMark records a checkpoint candidate for the current boundary.
 func (t *Task) addMark() {
 	cp := Checkpoint{
-		Format:   checkpointFormat,
-		Flavor:   t.info.flavor,
-		File:     t.st.bound.File,
-		Pos:      t.st.bound.Pos,
-		Sequence: t.st.seq,
-		Snapshot: t.snap.progress(),
-		Schemas:  t.schemaJSON,
+		Format:    checkpointFormat,
+		Flavor:    t.info.flavor,
+		File:      t.st.bound.File,
+		Pos:       t.st.bound.Pos,
+		Sequence:  t.st.seq,
+		Snapshot:  t.snap.progress(),
+		Schemas:   t.schemaJSON,
+		StreamOff: t.streamOff,
 	}
 	m := mark{seq: t.st.seq, cp: cp}
 	if t.st.boundGSet != nil {
@@ -462,8 +463,7 @@ func (t *Task) rows(h *replication.EventHeader, ev *replication.RowsEvent) error
 			// old key's removal would travel in the new key's queue and could overtake earlier changes of the old key.
 			t.st.totalOrder++
 			tableOrder++
-			t.st.seq++
-			if t.st.seq > t.st.suppress {
+			if t.nextSeq() > t.st.suppress {
 				t.push(&connect.ChangeEvent{
 					Op: connect.OpDelete, Before: before, Schema: p.out,
 					Source: connect.SourceInfo{
@@ -479,8 +479,7 @@ func (t *Task) rows(h *replication.EventHeader, ev *replication.RowsEvent) error
 		}
 		t.st.totalOrder++
 		tableOrder++
-		t.st.seq++
-		if t.st.seq <= t.st.suppress {
+		if t.nextSeq() <= t.st.suppress {
 			continue
 		}
 		ce := &evs[k]
@@ -525,8 +524,7 @@ func (t *Task) ddl(h *replication.EventHeader, defaultDB, q string) error {
 		if tbl == nil {
 			continue
 		}
-		t.st.seq++
-		if t.st.seq <= t.st.suppress {
+		if t.nextSeq() <= t.st.suppress {
 			continue
 		}
 		t.push(&connect.ChangeEvent{
@@ -609,6 +607,45 @@ func (t *Task) reread(refs []tables.Ref, q string) error {
 		t.log.Info("schema re-read after DDL", "table", got.QualifiedName(), "version", got.Version, "ddl", q)
 	}
 	return nil
+}
+
+// nextSeq assigns the next sequence. When the replay after a restart
+// reaches the place where the previous run emitted snapshot chunks, their
+// reserved ranges are skipped first (or, for unchanged keyless chunks, the
+// chunks are emitted again identically), so every binlog event gets the
+// sequence it had in the previous run. Task.mu must be held.
+func (t *Task) nextSeq() uint64 {
+	if len(t.replay) > 0 {
+		t.skipReplayed()
+	}
+	t.st.seq++
+	return t.st.seq
+}
+
+// skipReplayed applies the previous run's reservations due at the current
+// sequence. Task.mu must be held.
+func (t *Task) skipReplayed() {
+	j := skipReserved(t.st.seq, t.replay)
+	if j.diverged {
+		t.log.Error("the replay after a restart numbered events differently from the previous run; continuing above every reserved sequence",
+			"sequence", t.st.seq, "continuing_after", j.seq)
+	}
+	t.replay = j.rest
+	for _, r := range j.skipped {
+		if c := t.keyless[r.Base]; c != nil {
+			delete(t.keyless, r.Base)
+			if !j.diverged && t.emitReplayedChunk(r, c) {
+				continue
+			}
+		}
+		if r.keyless() {
+			t.log.Warn("a keyless snapshot chunk of the previous run cannot be replayed (the table changed); it is read again",
+				"table", r.Table, "rows", r.Rows)
+		}
+		t.st.seq = max(t.st.seq, r.end())
+		t.acks.skip(r.Base+1, r.end())
+	}
+	t.st.seq = max(t.st.seq, j.seq)
 }
 
 // push appends an event to the bounded buffer, waiting for room.

@@ -60,7 +60,21 @@ type Task struct {
 	// streamOff: snapshot.mode=initial_only finished; binlog events are
 	// no longer emitted.
 	streamOff bool
-	flushMu   sync.Mutex
+	// replay: sequence ranges the previous run reserved for snapshot chunks
+	// after the checkpoint, in order; skipped when the replay reaches them.
+	replay []Reservation
+	// keyless: chunks of tables without a primary key that the previous
+	// run emitted after the checkpoint and that are unchanged since, by
+	// reservation base; emitted again identically when the replay reaches
+	// them.
+	keyless map[uint64]*replayChunk
+
+	// flushMu serialises checkpoint writes and guards lastCP and reserved.
+	flushMu sync.Mutex
+	// lastCP is the checkpoint last written to the store.
+	lastCP *Checkpoint
+	// reserved: the reservations not covered by lastCP's sequence.
+	reserved []Reservation
 
 	syncer   *replication.BinlogSyncer
 	streamer *replication.BinlogStreamer
@@ -146,7 +160,23 @@ func (t *Task) Start(ctx context.Context, tc *connect.TaskContext) error {
 			}
 		}
 	}
+	if cp != nil && cp.StreamOff && cfg.snapshotMode == SnapshotInitialOnly {
+		// The initial_only snapshot finished before: nothing left to do.
+		_ = t.db.Close()
+		t.db = nil
+		t.streamOff = true
+		t.lastCP = cp
+		t.st.seq = cp.Sequence
+		t.acks = newAcker(t.st.seq)
+		t.statusText = "snapshot done (snapshot.mode=initial_only); not streaming"
+		if tc.SetStatus != nil {
+			tc.SetStatus(t.statusText)
+		}
+		t.log.Info("mysql source idle: the initial_only snapshot finished before", "sequence", cp.Sequence)
+		return nil
+	}
 	var snapshotTables []string
+	stored := false // a checkpoint this run continues from is in the store
 	if cp != nil {
 		purged, err := t.purged(sctx, cp)
 		if err != nil {
@@ -160,7 +190,8 @@ func (t *Task) Start(ctx context.Context, tc *connect.TaskContext) error {
 					"set snapshot.mode=when_needed to snapshot again, or restore the binlog")
 			}
 			t.log.Warn("binlog at the checkpoint was purged; snapshotting again", "checkpoint", purged)
-			seq := cp.Sequence
+			// Continue above every sequence the previous run reserved.
+			seq := reservedCeiling(cp.Sequence, cp.Reserved)
 			if snapshotTables, err = t.fresh(sctx); err != nil {
 				_ = t.db.Close()
 				return err
@@ -169,6 +200,8 @@ func (t *Task) Start(ctx context.Context, tc *connect.TaskContext) error {
 		} else if err := t.restore(cp); err != nil {
 			_ = t.db.Close()
 			return err
+		} else {
+			stored = true
 		}
 	} else {
 		if snapshotTables, err = t.fresh(sctx); err != nil {
@@ -190,7 +223,54 @@ func (t *Task) Start(ctx context.Context, tc *connect.TaskContext) error {
 		t.st.suppress = t.st.seq
 	}
 
+	var prog *SnapshotProgress
+	switch {
+	case cp != nil && cp.Snapshot != nil && snapshotTables == nil:
+		prog = cp.Snapshot.clone()
+	case len(snapshotTables) > 0:
+		prog = &SnapshotProgress{Tables: snapshotTables, Total: t.estimateRows(sctx, snapshotTables)}
+	}
+	if tc.Checkpoints != nil {
+		if stored {
+			t.lastCP = cp
+			t.reserved = pendingReservations(cp.Reserved, cp.Sequence)
+			t.replay = append([]Reservation(nil), t.reserved...)
+		} else {
+			// Before anything is emitted, the store must hold a checkpoint
+			// for this run: reservations are written into it, and a
+			// restart must not start afresh at another position after
+			// events were handed out.
+			first := Checkpoint{
+				Format: checkpointFormat, Flavor: t.info.flavor, File: t.st.bound.File, Pos: t.st.bound.Pos,
+				GTIDSet: t.startGSet, Sequence: t.st.seq, Snapshot: prog.clone(), Schemas: t.schemaJSON,
+			}
+			if err := t.store(sctx, &first); err != nil {
+				_ = t.db.Close()
+				return err
+			}
+			t.lastCP = &first
+		}
+	}
+	if len(t.replay) > 0 {
+		t.prepareKeyless(prog)
+		t.log.Info("replaying past snapshot chunks of the previous run", "reservations", len(t.replay),
+			"from_sequence", t.replay[0].Base, "up_to_sequence", reservedCeiling(0, t.replay), "keyless_replays", len(t.keyless))
+	}
+
+	// The snapshot exists before the stream starts: the replay may reach
+	// a chunk of the previous run at once.
+	if prog != nil {
+		t.startSnapshot(prog)
+	}
 	if err := t.startStream(); err != nil {
+		t.mu.Lock()
+		snap := t.snap
+		t.mu.Unlock()
+		if snap != nil {
+			snap.cancel()
+		}
+		t.stopOnce.Do(func() { close(t.stopping) })
+		t.wg.Wait()
 		_ = t.db.Close()
 		return err
 	}
@@ -198,13 +278,6 @@ func (t *Task) Start(ctx context.Context, tc *connect.TaskContext) error {
 	t.wg.Add(2)
 	go t.watch()
 	go t.flusher()
-
-	switch {
-	case cp != nil && cp.Snapshot != nil && snapshotTables == nil:
-		t.startSnapshot(cp.Snapshot.clone())
-	case len(snapshotTables) > 0:
-		t.startSnapshot(&SnapshotProgress{Tables: snapshotTables, Total: t.estimateRows(sctx, snapshotTables)})
-	}
 	t.mu.Lock()
 	if !t.st.inTx {
 		t.addMark() // the start position is a boundary: checkpointable at once
@@ -524,22 +597,57 @@ func (t *Task) flush() error {
 	if !ok || t.tc.Checkpoints == nil {
 		return nil
 	}
-	m.cp.SavedAt = time.Now().UTC()
 	if m.gset != nil {
 		m.cp.GTIDSet = m.gset.String()
 	}
-	b, err := json.Marshal(m.cp)
-	if err != nil {
-		return fmt.Errorf("encoding the source checkpoint: %w", err)
-	}
+	cp := m.cp
+	cp.Reserved = pendingReservations(t.reserved, cp.Sequence)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := t.tc.Checkpoints.Put(ctx, t.key, b); err != nil {
+	if err := t.store(ctx, &cp); err != nil {
 		t.acks.mu.Lock()
 		t.acks.marks = append([]mark{m}, t.acks.marks...)
 		t.acks.mu.Unlock()
+		return err
+	}
+	t.lastCP, t.reserved = &cp, cp.Reserved
+	return nil
+}
+
+// store writes cp to the checkpoint store.
+func (t *Task) store(ctx context.Context, cp *Checkpoint) error {
+	cp.SavedAt = time.Now().UTC()
+	b, err := json.Marshal(cp)
+	if err != nil {
+		return fmt.Errorf("encoding the source checkpoint: %w", err)
+	}
+	if err := t.tc.Checkpoints.Put(ctx, t.key, b); err != nil {
 		return fmt.Errorf("storing the source checkpoint %s: %w", t.key, err)
 	}
+	return nil
+}
+
+// reserve durably records that a snapshot chunk is about to take the
+// sequences r.Base+1..r.end(): the last written checkpoint is written again
+// with the reservation added. Nothing of the chunk may be handed out before
+// it returns nil. Task.mu is held by the caller.
+func (t *Task) reserve(r Reservation) error {
+	if t.tc.Checkpoints == nil {
+		return nil
+	}
+	t.flushMu.Lock()
+	defer t.flushMu.Unlock()
+	if t.lastCP == nil {
+		return errors.New("reserving snapshot sequences: no checkpoint was written yet")
+	}
+	cp := *t.lastCP
+	cp.Reserved = appendReservation(append([]Reservation(nil), t.reserved...), r)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := t.store(ctx, &cp); err != nil {
+		return fmt.Errorf("reserving snapshot sequences: %w", err)
+	}
+	t.lastCP, t.reserved = &cp, cp.Reserved
 	return nil
 }
 
@@ -635,6 +743,9 @@ func (t *Task) Stop(ctx context.Context) error {
 func (t *Task) Snapshot(ctx context.Context, names []string) error {
 	if t.tc == nil {
 		return errors.New("the task is not running")
+	}
+	if t.tracker == nil {
+		return errors.New("the task does not stream (its snapshot.mode=initial_only snapshot finished)")
 	}
 	var list []string
 	t.mu.Lock()
