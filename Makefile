@@ -29,9 +29,10 @@ deps:
 images: deps
 	bash deploy/images/build.sh
 
-## python: the venv with the independent lake readers (pyiceberg, hudi-rs)
+## python: the venv with the independent lake readers (pyiceberg, hudi-rs) and Spark with the Iceberg runtime
 python:
 	bash deploy/local/setup-python.sh
+	bash deploy/local/setup-spark.sh
 
 ## test: everything CI runs: unit tests with the race detector, then the integration suite on real servers
 test: images python

@@ -4,15 +4,15 @@
 // snapshot into RocketMQ: 85 s; the lake sink catching up and compacting: most of the rest), so it is kept out of the
 // default integration run:
 // `go test -tags 'integration snapshotbig' -run TestSnapshotMillionRowsWithWrites -timeout 45m ./integration/`.
-// Its first run ended with one key (created by the writer, then deleted or moved by a primary-key change) still in the
-// lake, out of 1,001,843: a row resurrected by a chunk read, not yet explained (suspect: a binlog event the reader
-// handled before the chunk's window opened but whose transaction the chunk's SELECT could not see yet).
+// Its first run ended with one key (created by the writer) in the lake but not in MySQL, out of 1,001,843. The writer
+// then ran each statement under a context that stopping cancelled: an INSERT cancelled mid-flight can still commit,
+// after the test read MySQL's final state (the same test bug the end-to-end tests had). It now uses workload.start,
+// which never cancels a statement; the test has not been run again since.
 
 package integration
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -21,7 +21,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -130,21 +129,8 @@ func TestSnapshotMillionRowsWithWrites(t *testing.T) {
 	t.Logf("seeded %d rows in %s", initialRows, time.Since(start).Round(time.Millisecond))
 
 	wl := &workload{db: db, rng: rand.New(rand.NewPCG(29, 31)), nextID: initialRows}
-	wctx, stopWrites := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	var writeErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for wctx.Err() == nil {
-			if err := wl.step(wctx); err != nil && wctx.Err() == nil {
-				writeErr = err
-				return
-			}
-			time.Sleep(time.Duration(wl.rng.IntN(3)) * time.Millisecond)
-		}
-	}()
-	t.Cleanup(func() { stopWrites(); wg.Wait() })
+	stopWrites := wl.start(ctx)
+	t.Cleanup(func() { _ = stopWrites() })
 
 	lakeDir := t.TempDir()
 	w := workerproc.Start(t, workerproc.Options{NamesrvAddr: mq.NamesrvAddr})
@@ -189,10 +175,8 @@ func TestSnapshotMillionRowsWithWrites(t *testing.T) {
 	t.Logf("snapshot of %d rows complete after %s (%d source events so far)", initialRows,
 		time.Since(snapStart).Round(time.Millisecond), wl.events.Load())
 	time.Sleep(2 * time.Second) // writes go on a little into the streaming phase
-	stopWrites()
-	wg.Wait()
-	if writeErr != nil {
-		t.Fatal(writeErr)
+	if err := stopWrites(); err != nil {
+		t.Fatal(err)
 	}
 	want, err := mysqlState(ctx, db)
 	if err != nil {

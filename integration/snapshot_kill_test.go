@@ -7,13 +7,11 @@
 package integration
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -64,21 +62,8 @@ func TestSnapshotKilledMidway(t *testing.T) {
 
 	// The writer starts before the connector: the snapshot runs while writes go on from its first chunk.
 	wl := &workload{db: db, rng: rand.New(rand.NewPCG(13, 17)), nextID: initialRows}
-	wctx, stopWrites := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	var writeErr error
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for wctx.Err() == nil {
-			if err := wl.step(wctx); err != nil && wctx.Err() == nil {
-				writeErr = err
-				return
-			}
-			time.Sleep(time.Duration(wl.rng.IntN(3)) * time.Millisecond)
-		}
-	}()
-	t.Cleanup(func() { stopWrites(); wg.Wait() })
+	stopWrites := wl.start(ctx)
+	t.Cleanup(func() { _ = stopWrites() })
 
 	lakeDir := t.TempDir()
 	w := workerproc.Start(t, workerproc.Options{NamesrvAddr: mq.NamesrvAddr})
@@ -186,10 +171,8 @@ func TestSnapshotKilledMidway(t *testing.T) {
 		kill(fmt.Sprintf("streaming kill %d/%d", i+1, afterKills), st)
 	}
 	time.Sleep(time.Second)
-	stopWrites()
-	wg.Wait()
-	if writeErr != nil {
-		t.Fatal(writeErr)
+	if err := stopWrites(); err != nil {
+		t.Fatal(err)
 	}
 	want, err := mysqlState(ctx, db)
 	if err != nil {
