@@ -87,7 +87,7 @@ func loadK8s(t *testing.T) (objs []object, kustomization map[string]any, files [
 		t.Fatalf("reading deploy/k8s: %v", err)
 	}
 	for _, e := range entries {
-		if e.IsDir() || !(strings.HasSuffix(e.Name(), ".yaml") || strings.HasSuffix(e.Name(), ".yml")) {
+		if e.IsDir() || (!strings.HasSuffix(e.Name(), ".yaml") && !strings.HasSuffix(e.Name(), ".yml")) {
 			continue
 		}
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
