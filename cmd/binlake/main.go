@@ -34,6 +34,8 @@ func run(args []string) int {
 		return 0
 	case "worker":
 		return runWorker(args[1:], os.Getenv)
+	case "verify":
+		return runVerify(args[1:], os.Getenv, os.Stdout, os.Stderr)
 	case "docs":
 		if len(args) != 2 || args[1] != "config" {
 			fmt.Fprintln(os.Stderr, "usage: binlake docs config > docs/config.md")
@@ -58,6 +60,7 @@ func usage() {
 
 commands:
   worker        run a standalone worker (binlake worker -h for its flags)
+  verify        compare MySQL tables with their lake tables (binlake verify -h for its flags)
   docs config   print the connector configuration reference (Markdown)
   version       print the version and commit
 `)
