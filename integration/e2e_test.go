@@ -356,6 +356,12 @@ func runEndToEnd(t *testing.T, kills int, writeFor time.Duration) {
 		explainDiff(t, changelog, last, want)
 		t.FailNow()
 	}
+	// binlake verify, as users run it before a cutover, agrees.
+	code, out, errOut := runVerifyCmd(t, "--mysql.host", my.Host, "--mysql.port", fmt.Sprint(my.Port), "--mysql.user", my.User,
+		"--mysql.password", my.Password, "--tables", dbName+".items", "--iceberg.catalog.uri", upsert.sqlite)
+	if code != 0 {
+		t.Fatalf("binlake verify exited %d after the lake equalled MySQL\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
 
 	// Append: exactly one row per source event, no sequence twice.
 	wantRows := int64(initialRows) + events

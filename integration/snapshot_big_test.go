@@ -7,7 +7,7 @@
 // Its first run ended with one key (created by the writer) in the lake but not in MySQL, out of 1,001,843. The writer
 // then ran each statement under a context that stopping cancelled: an INSERT cancelled mid-flight can still commit,
 // after the test read MySQL's final state (the same test bug the end-to-end tests had). It now uses workload.start,
-// which never cancels a statement; the test has not been run again since.
+// which never cancels a statement; with it the test passed (363 s, 2026-11-24).
 
 package integration
 
