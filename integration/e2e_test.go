@@ -110,6 +110,15 @@ func (l lakeTable) schemas(t testing.TB) icebergSchemas {
 	return s
 }
 
+// createItemsTable creates the items table the workload writes.
+func createItemsTable(t *testing.T, db *sql.DB) {
+	t.Helper()
+	if _, err := db.ExecContext(t.Context(), `CREATE TABLE items (
+		id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, qty INT NOT NULL, price DECIMAL(10,2) NOT NULL, note TEXT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // itemColumns are the columns of the test table, compared as text.
 var itemColumns = []string{"id", "name", "qty", "price", "note"}
 
@@ -222,6 +231,12 @@ func (w *workload) step(ctx context.Context) error {
 // returns the first error. Each statement runs to completion under ctx, never cancelled by stop: a statement cancelled
 // mid-flight can still commit on the server, uncounted, or after the test has read MySQL's final state.
 func (w *workload) start(ctx context.Context) (stop func() error) {
+	return runSteps(ctx, w.step, func() { time.Sleep(time.Duration(w.rng.IntN(3)) * time.Millisecond) })
+}
+
+// runSteps calls step in a goroutine, then pause, until the returned stop is called; stop waits for the step in
+// flight (never cancelled: see workload.start) and returns the first error.
+func runSteps(ctx context.Context, step func(context.Context) error, pause func()) (stop func() error) {
 	var (
 		stopping atomic.Bool
 		wg       sync.WaitGroup
@@ -231,10 +246,10 @@ func (w *workload) start(ctx context.Context) (stop func() error) {
 	go func() {
 		defer wg.Done()
 		for !stopping.Load() {
-			if err = w.step(ctx); err != nil {
+			if err = step(ctx); err != nil {
 				return
 			}
-			time.Sleep(time.Duration(w.rng.IntN(3)) * time.Millisecond)
+			pause()
 		}
 	}()
 	return func() error {
@@ -258,10 +273,7 @@ func runEndToEnd(t *testing.T, kills int, writeFor time.Duration) {
 	my := containers.MySQLServer(t, containers.MySQL8)
 	mq := containers.RocketMQServer(t)
 	dbName, db := openNewDatabase(t, my)
-	if _, err := db.ExecContext(ctx, `CREATE TABLE items (
-		id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, qty INT NOT NULL, price DECIMAL(10,2) NOT NULL, note TEXT NULL)`); err != nil {
-		t.Fatal(err)
-	}
+	createItemsTable(t, db)
 	const initialRows = 300
 	wl := &workload{db: db, rng: rand.New(rand.NewPCG(7, 11)), nextID: 0}
 	for range initialRows {

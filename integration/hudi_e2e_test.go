@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -301,26 +300,7 @@ func (w *orderWorkload) step(ctx context.Context) error {
 // start runs steps in the background until the returned stop is called; stop waits for the statement in flight (never
 // cancelled, see workload.start) and returns the first error.
 func (w *orderWorkload) start(ctx context.Context) (stop func() error) {
-	var (
-		stopping atomic.Bool
-		wg       sync.WaitGroup
-		err      error
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for !stopping.Load() {
-			if err = w.step(ctx); err != nil {
-				return
-			}
-			time.Sleep(time.Duration(w.rng.IntN(3)) * time.Millisecond)
-		}
-	}()
-	return func() error {
-		stopping.Store(true)
-		wg.Wait()
-		return err
-	}
+	return runSteps(ctx, w.step, func() { time.Sleep(time.Duration(w.rng.IntN(3)) * time.Millisecond) })
 }
 
 // tableState runs query (which selects cols in order) and returns its rows in canonical text form, sorted.

@@ -101,10 +101,7 @@ func TestSnapshotMillionRowsWithWrites(t *testing.T) {
 	my := containers.MySQLServer(t, containers.MySQL8)
 	mq := containers.RocketMQServer(t)
 	dbName, db := openNewDatabase(t, my)
-	if _, err := db.ExecContext(ctx, `CREATE TABLE items (
-		id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, qty INT NOT NULL, price DECIMAL(10,2) NOT NULL, note TEXT NULL)`); err != nil {
-		t.Fatal(err)
-	}
+	createItemsTable(t, db)
 	const initialRows = 1_000_000
 	conn, err := db.Conn(ctx)
 	if err != nil {

@@ -24,10 +24,7 @@ func TestTruncateEndToEnd(t *testing.T) {
 	my := containers.MySQLServer(t, containers.MySQL8)
 	mq := containers.RocketMQServer(t)
 	dbName, db := openNewDatabase(t, my)
-	if _, err := db.ExecContext(ctx, `CREATE TABLE items (
-		id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, qty INT NOT NULL, price DECIMAL(10,2) NOT NULL, note TEXT NULL)`); err != nil {
-		t.Fatal(err)
-	}
+	createItemsTable(t, db)
 	wl := &workload{db: db, rng: rand.New(rand.NewPCG(17, 19))}
 	for range 200 {
 		wl.nextID++
