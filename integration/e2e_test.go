@@ -287,7 +287,10 @@ func runEndToEnd(t *testing.T, kills int, writeFor time.Duration) {
 	lakeDir := workerproc.TestDir(t, "lake")
 	w := workerproc.Start(t, workerproc.Options{NamesrvAddr: mq.NamesrvAddr})
 	topic := connect.TopicName("e2e", dbName, "items")
-	w.MustDo("POST", "/connectors/e2e-source", map[string]string{
+	// Connector names differ per scenario: the source's replica server id is derived from its name, and two
+	// replicas with one server id on the same MySQL server disconnect each other.
+	name := fmt.Sprintf("e2e%d", kills)
+	w.MustDo("POST", "/connectors/"+name+"-source", map[string]string{
 		"connector.class":       "mysql-source",
 		"database.hostname":     my.Host,
 		"database.port":         fmt.Sprint(my.Port),
@@ -314,8 +317,8 @@ func runEndToEnd(t *testing.T, kills int, writeFor time.Duration) {
 		}, 201)
 		return l
 	}
-	upsert := sink("e2e-upsert", "upsert")
-	changelog := sink("e2e-append", "append")
+	upsert := sink(name+"-upsert", "upsert")
+	changelog := sink(name+"-append", "append")
 
 	// The snapshot must land before the concurrent writes start, so that the changelog's row count is known exactly.
 	workerproc.WaitFor(t, 3*time.Minute, "the snapshot in the changelog table", func() (bool, error) {
