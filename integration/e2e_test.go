@@ -27,6 +27,7 @@ import (
 
 	"github.com/binlake/binlake/connect"
 	"github.com/binlake/binlake/integration/containers"
+	"github.com/binlake/binlake/internal/mq"
 	"github.com/binlake/binlake/integration/workerproc"
 )
 
@@ -369,6 +370,7 @@ func runEndToEnd(t *testing.T, kills int, writeFor time.Duration) {
 	if upsertEqual != nil {
 		t.Errorf("the upsert table does not equal MySQL: %v", upsertEqual)
 		explainDiff(t, changelog, last, want)
+		t.Log(w.Diagnose())
 		t.FailNow()
 	}
 	// binlake verify, as users run it before a cutover, agrees.
@@ -497,14 +499,37 @@ func firstDiff(got, want []string) string {
 	w := map[string]bool{}
 	for _, s := range want {
 		w[s] = true
+	}
+	var missing, extra []string
+	for _, s := range want {
 		if !g[s] {
-			return "missing in lake: " + s
+			missing = append(missing, s)
 		}
 	}
 	for _, s := range got {
 		if !w[s] {
-			return "extra in lake: " + s
+			extra = append(extra, s)
 		}
 	}
+	switch {
+	case len(missing) > 0:
+		return fmt.Sprintf("missing in lake: %s (%d missing, %d extra; %s)", missing[0], len(missing), len(extra), byQueue(missing, extra))
+	case len(extra) > 0:
+		return fmt.Sprintf("extra in lake: %s (%d extra; %s)", extra[0], len(extra), byQueue(missing, extra))
+	}
 	return "none"
+}
+
+// byQueue tells on which of the topic's queues (binlake's default of mq.DefaultTopicQueues, hashed from the id
+// column) the differing rows travel: a difference confined to some queues points at the consumer of those queues.
+func byQueue(missing, extra []string) string {
+	count := func(rows []string) []int {
+		n := make([]int, mq.DefaultTopicQueues)
+		for _, r := range rows {
+			id, _, _ := strings.Cut(strings.TrimPrefix(r, "id="), "|")
+			n[mq.QueueIndex(id, mq.DefaultTopicQueues)]++
+		}
+		return n
+	}
+	return fmt.Sprintf("by queue: missing %v, extra %v", count(missing), count(extra))
 }

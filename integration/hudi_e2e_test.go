@@ -228,10 +228,9 @@ func TestHudiEndToEnd(t *testing.T) {
 		})
 		if notEqual != nil {
 			report := diffByKey(ctx, db, audit, side.name, side.cols, lastRows, want)
-			status, _ := w.Do("GET", "/connectors/"+side.sink+"/status", nil)
 			kept := keepEvidence(t, workDir)
-			t.Fatalf("the Hudi table of %s does not equal MySQL: %v: lake %d rows, MySQL %d; first difference: %s\nkills at %s (UTC)\n%s\nsink status: %s\nevidence kept in %s",
-				side.name, notEqual, len(lastGot), len(want), firstDiff(lastGot, want), strings.Join(kills, ", "), report, status.Body, kept)
+			t.Fatalf("the Hudi table of %s does not equal MySQL: %v: lake %d rows, MySQL %d; first difference: %s\nkills at %s (UTC)\n%s\n%s\nevidence kept in %s",
+				side.name, notEqual, len(lastGot), len(want), firstDiff(lastGot, want), strings.Join(kills, ", "), report, w.Diagnose(), kept)
 		}
 		keys := map[string]int{}
 		for _, r := range lastRows {

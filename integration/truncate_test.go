@@ -92,7 +92,7 @@ func TestTruncateEndToEnd(t *testing.T) {
 		last = got
 		return equalStrings(got, want), fmt.Errorf("lake has %d rows, MySQL %d; first difference: %s", len(got), len(want), firstDiff(got, want))
 	}); err != nil {
-		t.Fatalf("the lake table does not equal MySQL after a TRUNCATE: %v", err)
+		t.Fatalf("the lake table does not equal MySQL after a TRUNCATE: %v\n%s", err, w.Diagnose())
 	}
 	t.Logf("%d rows after the truncate, equal in the lake (%d source events)", len(last), wl.events.Load())
 }

@@ -10,12 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -339,4 +341,37 @@ func (w *Worker) PeakRSS() (int64, error) {
 		return kb << 10, nil
 	}
 	return 0, fmt.Errorf("reading the worker's peak RSS: no VmHWM in /proc/%d/status", pid)
+}
+
+// Diagnose describes the worker for a failing test: every connector's status (GET /connectors?expand=status) and the
+// last warnings and errors of its log, so that a failure in CI, where the directories are gone, says what the worker
+// was doing.
+func (w *Worker) Diagnose() string {
+	var b strings.Builder
+	if r, err := w.Do("GET", "/connectors?expand=status", nil); err != nil {
+		fmt.Fprintf(&b, "connector status: %v\n", err)
+	} else {
+		fmt.Fprintf(&b, "connector status (HTTP %d): %s\n", r.Status, r.Body)
+		var byName map[string]json.RawMessage
+		if json.Unmarshal(r.Body, &byName) == nil {
+			for _, name := range slices.Sorted(maps.Keys(byName)) {
+				if o, err := w.Do("GET", "/connectors/"+name+"/offsets", nil); err == nil {
+					fmt.Fprintf(&b, "offsets of %s (HTTP %d): %s\n", name, o.Status, o.Body)
+				}
+			}
+		}
+	}
+	var notable []string
+	for _, line := range strings.Split(w.Log(), "\n") {
+		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") || strings.Contains(line, "panic") {
+			notable = append(notable, line)
+		}
+	}
+	const keep = 40
+	if len(notable) > keep {
+		fmt.Fprintf(&b, "(%d earlier warnings and errors left out)\n", len(notable)-keep)
+		notable = notable[len(notable)-keep:]
+	}
+	fmt.Fprintf(&b, "worker log warnings and errors:\n%s", strings.Join(notable, "\n"))
+	return b.String()
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/binlake/binlake/connect"
 	"github.com/binlake/binlake/internal/metrics"
@@ -509,6 +510,10 @@ func (t *Task) ddl(h *replication.EventHeader, defaultDB, q string) error {
 		ch = tables.Change{Reread: ue.Tables}
 		err = nil
 	}
+	if ch.Ignored != "" {
+		t.log.Info("DDL not parsed; it defines a "+ch.Ignored+", which changes no table's columns", "database", defaultDB,
+			"statement", shorten(q, 200), "file", t.st.pos.File, "pos", h.LogPos)
+	}
 	if err != nil {
 		return connect.Terminal(fmt.Errorf("applying DDL at %s:%d: %w", t.st.pos.File, h.LogPos, err),
 			"binlake cannot follow this schema change; reset the connector's offsets and snapshot again")
@@ -666,4 +671,16 @@ func (t *Task) wake() {
 	case t.notify <- struct{}{}:
 	default:
 	}
+}
+
+// shorten returns s cut to at most n bytes (on a rune boundary), marked with
+// an ellipsis when cut.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

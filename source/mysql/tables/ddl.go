@@ -33,6 +33,10 @@ type Change struct {
 	// (only when that is provably the state right after this statement) or
 	// fail.
 	Reread []Ref
+	// Ignored is set, to the kind of object the statement defines (trigger,
+	// view, procedure, ...), for a statement the parser rejects that cannot
+	// change any table's columns or key: the caller logs it and goes on.
+	Ignored string
 }
 
 // ErrUnparsed is returned (wrapped) for a statement the parser rejects that
@@ -68,6 +72,24 @@ func NewDDL() *DDL {
 
 var ddlWord = regexp.MustCompile(`(?is)^\s*(/\*.*?\*/\s*)*(alter|create|drop|rename|truncate)\b`)
 
+// quotedOrWord is one identifier or account part: quoted with `, ' or ", or bare.
+const quotedOrWord = "(?:`[^`]*`|'[^']*'|\"[^\"]*\"|[\\w$.%-]+)"
+
+// otherObject matches the CREATE, ALTER and DROP statements of objects that
+// are not tables (triggers, views, stored programs, events, accounts,
+// tablespaces, ...), with the clauses MySQL and MariaDB write before the
+// object keyword (OR REPLACE, ALGORITHM, DEFINER, SQL SECURITY, AGGREGATE).
+// Such a statement changes no table's columns or key: TiDB's parser rejects
+// several of them (CREATE TRIGGER, stored program bodies), and they must not
+// fail a connector whose tables happen to be named in their body. A
+// trigger's own writes reach the binlog as row events.
+var otherObject = regexp.MustCompile(`(?is)^\s*(?:/\*.*?\*/\s*)*(?:create|alter|drop)\s+` +
+	`(?:or\s+replace\s+)?(?:algorithm\s*=\s*\w+\s+)?` +
+	`(?:definer\s*=\s*(?:current_user(?:\s*\(\s*\))?|` + quotedOrWord + `(?:\s*@\s*` + quotedOrWord + `)?)\s+)?` +
+	`(?:sql\s+security\s+\w+\s+)?(?:aggregate\s+)?` +
+	`(trigger|view|procedure|function|event|user|role|server|undo\s+tablespace|tablespace|logfile\s+group|` +
+	`resource\s+group|spatial\s+reference\s+system|sequence|package(?:\s+body)?)\b`)
+
 // Apply applies stmt (run with default database defaultDB) to tr for the
 // tables captured reports true for.
 func (d *DDL) Apply(tr *Tracker, defaultDB, stmt string, captured func(db, name string) bool) (Change, error) {
@@ -76,6 +98,10 @@ func (d *DDL) Apply(tr *Tracker, defaultDB, stmt string, captured func(db, name 
 	if err != nil {
 		if !ddlWord.MatchString(stmt) {
 			return ch, nil // not a table DDL (e.g. a server-specific admin statement)
+		}
+		if m := otherObject.FindStringSubmatch(stmt); m != nil {
+			ch.Ignored = strings.ToLower(strings.Join(strings.Fields(m[1]), " "))
+			return ch, nil
 		}
 		refs := mentioned(tr, defaultDB, stmt, captured)
 		if len(refs) == 0 {
@@ -192,18 +218,77 @@ func (d *DDL) rename(tr *Tracker, from, to Ref, captured func(db, name string) b
 	ch.Changed = append(ch.Changed, tr.Put(&cp))
 }
 
-// mentioned returns the captured tables whose name occurs in stmt as a word.
+// mentioned returns the captured tables stmt may name: those whose name
+// occurs in it as a word, qualified with the table's database or, when
+// unqualified, run in that database (or with no default database).
 func mentioned(tr *Tracker, defaultDB, stmt string, captured func(db, name string) bool) []Ref {
 	var out []Ref
-	low := strings.ToLower(stmt)
 	for _, t := range tr.Tables() {
-		re := regexp.MustCompile("(?i)(^|[^A-Za-z0-9_$])`?" + regexp.QuoteMeta(strings.ToLower(t.Name)) + "`?($|[^A-Za-z0-9_$])")
-		if re.MatchString(low) && captured(t.Database, t.Name) {
-			out = append(out, Ref{t.Database, t.Name})
+		if !captured(t.Database, t.Name) {
+			continue
+		}
+		for _, qual := range qualifiersOf(stmt, t.Name) {
+			if strings.EqualFold(qual, t.Database) || (qual == "" && (defaultDB == "" || strings.EqualFold(defaultDB, t.Database))) {
+				out = append(out, Ref{t.Database, t.Name})
+				break
+			}
 		}
 	}
-	_ = defaultDB
 	return out
+}
+
+// qualifiersOf returns, for every occurrence of name in stmt as a whole word
+// (bare or in backticks, case-insensitively), the database it is qualified
+// with ("db.name", "`db`.`name`"), or "" for an unqualified occurrence.
+func qualifiersOf(stmt, name string) []string {
+	var out []string
+	low, n := strings.ToLower(stmt), strings.ToLower(name)
+	for from := 0; ; {
+		k := strings.Index(low[from:], n)
+		if k < 0 {
+			return out
+		}
+		i, j := from+k, from+k+len(n)
+		from = i + 1
+		if (i > 0 && identByte(low[i-1])) || (j < len(low) && identByte(low[j])) {
+			continue // part of a longer word
+		}
+		p := i
+		if p > 0 && low[p-1] == '`' {
+			p--
+		}
+		p = skipSpaceBack(low, p)
+		if p == 0 || low[p-1] != '.' {
+			out = append(out, "")
+			continue
+		}
+		p = skipSpaceBack(low, p-1)
+		end := p
+		if p > 0 && low[p-1] == '`' {
+			start := strings.LastIndexByte(low[:p-1], '`')
+			if start < 0 {
+				out = append(out, "")
+				continue
+			}
+			out = append(out, stmt[start+1:p-1])
+			continue
+		}
+		for p > 0 && identByte(low[p-1]) {
+			p--
+		}
+		out = append(out, stmt[p:end])
+	}
+}
+
+func identByte(c byte) bool {
+	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
+func skipSpaceBack(s string, p int) int {
+	for p > 0 && (s[p-1] == ' ' || s[p-1] == '\t' || s[p-1] == '\n' || s[p-1] == '\r') {
+		p--
+	}
+	return p
 }
 
 func createTable(r Ref, s *ast.CreateTableStmt) (*schema.Table, error) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -220,5 +221,87 @@ func TestSpatialColumns(t *testing.T) {
 	}
 	if k := tr.Get("db", "t").Columns[2].Kind; k != schema.KindBytes {
 		t.Errorf("geometry kind = %s", k)
+	}
+}
+
+// TestUnparseableOtherObjectsAreIgnored: the CREATE/ALTER/DROP statements of triggers, views, stored programs and
+// accounts cannot change a table's columns. TiDB's parser rejects several of them; they must not fail a connector
+// because a captured table's name occurs in their body (a trigger on a same-named table of another database did).
+func TestUnparseableOtherObjectsAreIgnored(t *testing.T) {
+	tr := NewTracker()
+	d := NewDDL()
+	for _, db := range []string{"shop", "audit"} {
+		if _, err := d.Apply(tr, db, "CREATE TABLE items (id INT PRIMARY KEY, qty INT)", all); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct{ stmt, kind string }{
+		{"CREATE DEFINER=`root`@`%` TRIGGER items_ai AFTER INSERT ON items FOR EACH ROW INSERT INTO `audit`.items (id, qty) VALUES (NEW.id, NEW.qty)", "trigger"},
+		{"CREATE DEFINER='app'@'localhost' TRIGGER t BEFORE UPDATE ON shop.items FOR EACH ROW SET NEW.qty = NEW.qty + 1", "trigger"},
+		{"CREATE DEFINER=CURRENT_USER() TRIGGER t BEFORE DELETE ON items FOR EACH ROW BEGIN DELETE FROM items WHERE id = OLD.id; END", "trigger"},
+		{"/* note */ CREATE OR REPLACE DEFINER=`root`@`localhost` TRIGGER t AFTER INSERT ON items FOR EACH ROW SET @x = 1", "trigger"},
+		{"DROP TRIGGER IF EXISTS shop.items_ai", "trigger"},
+		{"CREATE DEFINER=`root`@`%` PROCEDURE fill() BEGIN INSERT INTO items VALUES (1, 2); END", "procedure"},
+		{"CREATE DEFINER=`root`@`%` FUNCTION f(x INT) RETURNS INT DETERMINISTIC RETURN (SELECT COUNT(*) FROM items) + x", "function"},
+		{"CREATE DEFINER=`root`@`%` EVENT e ON SCHEDULE EVERY 1 DAY DO DELETE FROM items WHERE qty = 0", "event"},
+		{"CREATE ALGORITHM=UNDEFINED DEFINER=`root`@`%` SQL SECURITY DEFINER VIEW v AS SELECT * FROM items WHERE qty > 0 WITH CASCADED CHECK OPTION LOCK", "view"},
+	}
+	for _, c := range cases {
+		ch, err := d.Apply(tr, "shop", c.stmt, all)
+		if err != nil {
+			t.Errorf("%s: %v", c.stmt, err)
+			continue
+		}
+		if len(ch.Changed)+len(ch.Dropped)+len(ch.Truncated)+len(ch.Reread) > 0 {
+			t.Errorf("%s: changed tables: %+v", c.stmt, ch)
+		}
+		if _, _, perr := d.p.Parse(rewriteSpatial(c.stmt), "", ""); perr != nil && ch.Ignored != c.kind {
+			t.Errorf("%s: ignored as %q, want %q", c.stmt, ch.Ignored, c.kind)
+		}
+	}
+	if got := tr.Get("shop", "items"); got == nil || got.Version != 1 {
+		t.Errorf("shop.items after the statements: %+v", got)
+	}
+}
+
+// TestUnparseableDDLNamesOnlyItsOwnDatabase: an unparseable statement fails only the tables it can name: qualified
+// with their database, or unqualified and run in it.
+func TestUnparseableDDLNamesOnlyItsOwnDatabase(t *testing.T) {
+	tr := NewTracker()
+	d := NewDDL()
+	for _, db := range []string{"shop", "audit"} {
+		if _, err := d.Apply(tr, db, "CREATE TABLE items (id INT PRIMARY KEY)", all); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		defaultDB, stmt string
+		want            []string
+	}{
+		{"shop", "ALTER TABLE items ADD COLUMN g INET6", []string{"shop.items"}},
+		{"other", "ALTER TABLE items ADD COLUMN g INET6", nil},
+		{"other", "ALTER TABLE audit.items ADD COLUMN g INET6", []string{"audit.items"}},
+		{"other", "ALTER TABLE `audit` . `items` ADD COLUMN g INET6", []string{"audit.items"}},
+		{"shop", "ALTER TABLE `Audit`.items ADD COLUMN g INET6", []string{"audit.items"}},
+		{"", "ALTER TABLE items ADD COLUMN g INET6", []string{"audit.items", "shop.items"}},
+		{"shop", "ALTER TABLE items_log ADD COLUMN g INET6", nil},
+		{"shop", "ALTER TABLE other.items ADD COLUMN g INET6", nil},
+	}
+	for _, c := range cases {
+		_, err := d.Apply(tr, c.defaultDB, c.stmt, all)
+		var got []string
+		var ue *UnparsedError
+		if errors.As(err, &ue) {
+			for _, r := range ue.Tables {
+				got = append(got, r.String())
+			}
+		} else if err != nil {
+			t.Errorf("%s in %q: %v", c.stmt, c.defaultDB, err)
+			continue
+		}
+		sort.Strings(got)
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s in %q: names %v, want %v", c.stmt, c.defaultDB, got, c.want)
+		}
 	}
 }
