@@ -224,3 +224,14 @@ func (a *acker) acked() uint64 {
 	defer a.mu.Unlock()
 	return a.contig
 }
+
+// InitialSequence is the sequence a task without a checkpoint starts
+// numbering after: its start time in Unix milliseconds shifted left by 21
+// bits. Sinks drop events at or below the highest sequence they committed
+// per queue, so a connector whose offsets were deleted (DELETE
+// /connectors/{name}?purge=true) and that is created again, or a new
+// connector writing to the same topics, must number above everything the
+// earlier run sent: it does unless the earlier run averaged more than two
+// billion events a second. The values stay below 2^63 (Avro longs, Iceberg
+// longs) until the year 2109.
+func InitialSequence(now time.Time) uint64 { return uint64(now.UnixMilli()) << 21 }

@@ -211,6 +211,7 @@ func (t *Task) Start(ctx context.Context, tc *connect.TaskContext) error {
 		if cfg.snapshotMode == SnapshotNever {
 			snapshotTables = nil
 		}
+		t.st.seq = InitialSequence(time.Now())
 	}
 	t.acks = newAcker(t.st.seq)
 	b, err := json.Marshal(t.tracker)

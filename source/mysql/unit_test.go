@@ -3,6 +3,7 @@ package mysql
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/binlake/binlake/connect"
 	"github.com/binlake/binlake/connect/plugin"
@@ -160,5 +161,16 @@ func TestColumnExclusion(t *testing.T) {
 	other := &schema.Table{Database: "db", Name: "u", Columns: tbl.Columns}
 	if task.emitted(other) != other {
 		t.Error("table without excluded columns was copied")
+	}
+}
+
+func TestInitialSequence(t *testing.T) {
+	a := InitialSequence(time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC))
+	b := InitialSequence(time.Date(2026, 11, 24, 0, 0, 0, int(time.Millisecond), time.UTC))
+	if b-a != 1<<21 {
+		t.Errorf("one millisecond later the base grows by %d, want %d", b-a, 1<<21)
+	}
+	if late := InitialSequence(time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)); late >= 1<<63 {
+		t.Errorf("the base of 2100 (%d) does not fit a signed 64-bit long", late)
 	}
 }
