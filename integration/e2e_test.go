@@ -27,8 +27,8 @@ import (
 
 	"github.com/binlake/binlake/connect"
 	"github.com/binlake/binlake/integration/containers"
-	"github.com/binlake/binlake/internal/mq"
 	"github.com/binlake/binlake/integration/workerproc"
+	"github.com/binlake/binlake/internal/mq"
 )
 
 // lakeTable is one Iceberg table a lake-sink connector writes, read back with pyiceberg.
