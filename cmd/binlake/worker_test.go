@@ -95,6 +95,12 @@ func TestServeLifecycle(t *testing.T) {
 	call("POST", "/connectors/lake1", `{"connector.class": "lake-sink", "connect.topicnames": "t1", "value.converter": "json",
 		"s3.secret-access-key": "verysecret"}`, 201)
 	call("POST", "/connectors/lake1/pause", "", 202)
+	// Keys that only fail together are named in a 400 too.
+	if body := call("POST", "/connectors/lake2", `{"connector.class": "lake-sink", "connect.topicnames": "t1",
+		"iceberg.catalog.type": "rest", "iceberg.warehouse": "analytics"}`, 400); !strings.Contains(body, `"iceberg.catalog.uri"`) ||
+		strings.Contains(body, `"iceberg.warehouse"`) {
+		t.Errorf("rest catalog without a URI: %s", body)
+	}
 	if body := call("GET", "/connectors/lake1/config", "", 200); strings.Contains(body, "verysecret") {
 		t.Errorf("config leaked the secret: %s", body)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/binlake/binlake/connect"
 	"github.com/binlake/binlake/connect/spec"
 )
 
@@ -54,7 +55,7 @@ var Spec = &spec.Spec{
 		{Name: KeyCatalogType, Type: spec.String, Default: CatalogTypeSQL, Enum: []string{CatalogTypeSQL, CatalogTypeREST}, Group: "Iceberg", Doc: "sql: an embedded SQLite catalog under the connector's data directory (or iceberg.catalog.uri, a SQLite file path); rest: an Iceberg REST catalog at iceberg.catalog.uri."},
 		{Name: KeyCatalogURI, Type: spec.String, Group: "Iceberg", Doc: "REST catalog URL (required for rest), or the SQLite file of the sql catalog (default <data dir>/iceberg_catalog.db)."},
 		{Name: KeyCatalogName, Type: spec.String, Default: DefaultCatalogName, Group: "Iceberg", Doc: "The catalog name; for the sql catalog it is the catalog_name column other readers (pyiceberg, Java JdbcCatalog) must use."},
-		{Name: KeyWarehouse, Type: spec.String, Validate: validateWarehouse, Group: "Iceberg", Doc: "Where tables live: file:///path or s3://bucket/prefix (default file://<data dir>/warehouse)."},
+		{Name: KeyWarehouse, Type: spec.String, Group: "Iceberg", Doc: "Where tables live: file:///path or s3://bucket/prefix (default file://<data dir>/warehouse). With a rest catalog it is passed to the server as its warehouse property, which may also be a warehouse name (Polaris, Lakekeeper); empty lets the server place tables."},
 		{Name: KeyNamespace, Type: spec.String, Group: "Iceberg", Doc: "The namespace of the lake tables (dots separate levels); default: the source database."},
 		{Name: KeyTableNameFormat, Type: spec.String, Default: DefaultTableNameFmt, Validate: validateNameFormat, Group: "Iceberg", Doc: "The lake table name; " + tableNamePlaceholders + " are replaced by the source database and table."},
 		{Name: KeyPartitionSpec, Type: spec.String, Validate: validatePartitionSpec, Group: "Iceberg", Doc: "Partition spec for new tables, comma-separated transforms such as bucket(16,id), identity(region), day(created_at), truncate(4,code). Upsert tables accept only transforms of primary-key columns."},
@@ -82,6 +83,27 @@ func validateWarehouse(v string) error {
 		return nil
 	}
 	return fmt.Errorf("must start with file://, s3:// or /")
+}
+
+// ValidateConfig checks what single keys cannot (it runs on a config with
+// defaults applied): a rest catalog needs iceberg.catalog.uri, and the
+// warehouse of the embedded sql catalog or of a Hudi table must be a
+// location, while a REST server may take the name of one of its warehouses.
+func ValidateConfig(cfg connect.Config) []spec.FieldError {
+	var errs []spec.FieldError
+	hudi := spec.GetString(cfg, KeyFormat) == FormatHudi
+	rest := !hudi && spec.GetString(cfg, KeyCatalogType) == CatalogTypeREST
+	if rest && strings.TrimSpace(spec.GetString(cfg, KeyCatalogURI)) == "" {
+		errs = append(errs, spec.FieldError{Field: KeyCatalogURI,
+			Message: "required with iceberg.catalog.type=rest: the REST catalog's URL, e.g. http://127.0.0.1:8181"})
+	}
+	if !rest {
+		if err := validateWarehouse(strings.TrimSpace(spec.GetString(cfg, KeyWarehouse))); err != nil {
+			errs = append(errs, spec.FieldError{Field: KeyWarehouse, Message: err.Error() +
+				" (a warehouse name is only meaningful to a rest catalog)"})
+		}
+	}
+	return errs
 }
 
 func validateNameFormat(v string) error {

@@ -15,11 +15,12 @@ const PluginName = "lake-sink"
 
 func init() {
 	plugin.Register(plugin.Plugin{
-		Name: PluginName,
-		Kind: plugin.Sink,
-		Doc:  "Commits change events from RocketMQ into Apache Iceberg (or Hudi) tables exactly once: upsert by primary key or append as a changelog, with schema evolution and table maintenance.",
-		Spec: Spec,
-		New:  func() connect.Connector { return &Connector{} },
+		Name:     PluginName,
+		Kind:     plugin.Sink,
+		Doc:      "Commits change events from RocketMQ into Apache Iceberg (or Hudi) tables exactly once: upsert by primary key or append as a changelog, with schema evolution and table maintenance.",
+		Spec:     Spec,
+		Validate: ValidateConfig,
+		New:      func() connect.Connector { return &Connector{} },
 	})
 }
 

@@ -80,14 +80,46 @@ func TestSpecChecks(t *testing.T) {
 	if err := Spec.Check(); err != nil {
 		t.Fatalf("spec: %v", err)
 	}
-	errs := Spec.Validate(connect.Config{KeyWarehouse: "hdfs://x", KeyPartitionSpec: "hash(id)", KeyTableNameFormat: "t"})
+	errs := Spec.Validate(connect.Config{KeyPartitionSpec: "hash(id)", KeyTableNameFormat: "t"})
 	fields := map[string]bool{}
 	for _, e := range errs {
 		fields[e.Field] = true
 	}
-	for _, f := range []string{KeyWarehouse, KeyPartitionSpec, KeyTableNameFormat} {
+	for _, f := range []string{KeyPartitionSpec, KeyTableNameFormat} {
 		if !fields[f] {
 			t.Errorf("Validate did not flag %s: %v", f, errs)
+		}
+	}
+}
+
+// TestValidateConfig covers the checks across keys: a rest catalog needs a URI and may take a warehouse name; the
+// sql catalog and Hudi need a warehouse location.
+func TestValidateConfig(t *testing.T) {
+	cases := []struct {
+		cfg  connect.Config
+		want []string // fields flagged
+	}{
+		{connect.Config{}, nil},
+		{connect.Config{KeyWarehouse: "s3://b/lake"}, nil},
+		{connect.Config{KeyWarehouse: "/var/lake"}, nil},
+		{connect.Config{KeyWarehouse: "hdfs://x"}, []string{KeyWarehouse}},
+		{connect.Config{KeyWarehouse: "analytics"}, []string{KeyWarehouse}},
+		{connect.Config{KeyFormat: FormatHudi, KeyCatalogType: CatalogTypeREST, KeyWarehouse: "analytics"}, []string{KeyWarehouse}},
+		{connect.Config{KeyCatalogType: CatalogTypeREST}, []string{KeyCatalogURI}},
+		{connect.Config{KeyCatalogType: CatalogTypeREST, KeyCatalogURI: " "}, []string{KeyCatalogURI}},
+		{connect.Config{KeyCatalogType: CatalogTypeREST, KeyCatalogURI: "http://127.0.0.1:8181", KeyWarehouse: "analytics"}, nil},
+		{connect.Config{KeyCatalogType: CatalogTypeREST, KeyCatalogURI: "http://127.0.0.1:8181", KeyWarehouse: "s3://b/w"}, nil},
+	}
+	for _, c := range cases {
+		var got []string
+		for _, e := range ValidateConfig(Spec.WithDefaults(c.cfg)) {
+			got = append(got, e.Field)
+			if e.Message == "" {
+				t.Errorf("%v: empty message for %s", c.cfg, e.Field)
+			}
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%v: flagged %v, want %v", c.cfg, got, c.want)
 		}
 	}
 }
