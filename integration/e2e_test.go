@@ -410,6 +410,12 @@ func runEndToEnd(t *testing.T, kills int, writeFor time.Duration) {
 		}
 		return int64(len(rows)) == wantRows, fmt.Errorf("changelog has %d rows, want %d", len(rows), wantRows)
 	})
+	// verify reads the changelog as the rows it ends with: equal to MySQL too.
+	code, out, errOut = runVerifyCmd(t, "--mysql.host", my.Host, "--mysql.port", fmt.Sprint(my.Port), "--mysql.user", my.User,
+		"--mysql.password", my.Password, "--tables", dbName+".items", "--iceberg.catalog.uri", changelog.sqlite)
+	if code != 0 || !strings.Contains(out, "changelog") {
+		t.Fatalf("binlake verify of the changelog table exited %d (want 0, with a note that it read a changelog)\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
 }
 
 // poll calls cond every 200ms until it returns true (nil) or timeout passes (the last error cond returned).

@@ -255,6 +255,12 @@ func (t *LakeTable) SnapshotID() int64 { return t.snap }
 
 // Scan reads every live row of the snapshot.
 func (t *LakeTable) Scan(ctx context.Context, fn func(Row) error) error {
+	return t.scanValues(ctx, func(vals []any) error { return fn(t.row(vals)) })
+}
+
+// scanValues calls fn with the Go values of every live row of the
+// snapshot, aligned with t.fields; fn must not keep vals.
+func (t *LakeTable) scanValues(ctx context.Context, fn func(vals []any) error) error {
 	if t.snap == 0 {
 		return nil // no snapshot yet: an empty table
 	}
@@ -277,7 +283,7 @@ func (t *LakeTable) Scan(ctx context.Context, fn func(Row) error) error {
 	return nil
 }
 
-func (t *LakeTable) record(rec arrow.RecordBatch, fn func(Row) error) error {
+func (t *LakeTable) record(rec arrow.RecordBatch, fn func(vals []any) error) error {
 	cols := make([]arrow.Array, len(t.fields))
 	for i, f := range t.fields {
 		idx := rec.Schema().FieldIndices(f)
@@ -286,25 +292,33 @@ func (t *LakeTable) record(rec arrow.RecordBatch, fn func(Row) error) error {
 		}
 		cols[i] = rec.Column(idx[0])
 	}
+	vals := make([]any, len(cols))
 	for ri := 0; ri < int(rec.NumRows()); ri++ {
-		r := Row{Key: make([]any, len(t.keys)), Cells: make([]Cell, len(cols))}
-		vals := make([]any, len(cols))
 		for i, a := range cols {
 			v, err := arrowValue(a, ri, t.cols[i])
 			if err != nil {
 				return fmt.Errorf("reading column %q: %w", t.fields[i], err)
 			}
 			vals[i] = v
-			r.Cells[i] = Canon(t.cols[i], v)
 		}
-		for j, ci := range t.keys {
-			r.Key[j] = vals[ci]
-		}
-		if err := fn(r); err != nil {
+		if err := fn(vals); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// row builds the compared row of the values of t.cols (extra trailing
+// values are ignored).
+func (t *LakeTable) row(vals []any) Row {
+	r := Row{Key: make([]any, len(t.keys)), Cells: make([]Cell, len(t.cols))}
+	for i := range r.Cells {
+		r.Cells[i] = Canon(t.cols[i], vals[i])
+	}
+	for j, ci := range t.keys {
+		r.Key[j] = vals[ci]
+	}
+	return r
 }
 
 // arrowValue returns the binlake Go value of an Arrow cell for column c:

@@ -97,7 +97,14 @@ func compareTable(ctx context.Context, snap *Snapshot, lk *Lake, r TableRef, opt
 	if err != nil {
 		return fail(err)
 	}
-	lt := NewLakeTable(tbl, plan.Columns, fields, plan.KeyColumns)
+	var lt interface {
+		Side
+		SnapshotID() int64
+	} = NewLakeTable(tbl, plan.Columns, fields, plan.KeyColumns)
+	if isChangelog(tbl) {
+		lt = NewChangelogTable(tbl, plan.Columns, fields, plan.KeyColumns)
+		notes = append(notes, "the lake table is an append-mode changelog: compared as the rows it ends with (the last change of each key)")
+	}
 	res, err := Compare(ctx, plan, my, lt, opts)
 	if err != nil {
 		return fail(err)
@@ -107,21 +114,24 @@ func compareTable(ctx context.Context, snap *Snapshot, lk *Lake, r TableRef, opt
 	return res
 }
 
+// isChangelog reports whether tbl is an append-mode changelog table.
+func isChangelog(tbl *table.Table) bool {
+	if tbl.Properties()[lakeiceberg.PropWriteMode] == string(lake.ModeAppend) {
+		return true
+	}
+	_, ok := tbl.Schema().FindFieldByName(lakeiceberg.ColOp)
+	return ok
+}
+
 // planTable matches the MySQL columns with the lake table's fields by
 // case-insensitive name. It returns the plan, the compared source column
 // indexes, the lake field names aligned with them, and notes about
 // columns present on one side only.
 func planTable(src *schema.Table, tbl *table.Table, lakeName string) (*Plan, []int, []string, []string, error) {
-	if mode := tbl.Properties()[lakeiceberg.PropWriteMode]; mode == string(lake.ModeAppend) {
-		return nil, nil, nil, nil, fmt.Errorf("lake table %s is an append-mode changelog; verify compares upsert tables", lakeName)
-	}
 	if !src.HasPrimaryKey() {
-		return nil, nil, nil, nil, fmt.Errorf("%s has no primary key, so its lake table is a changelog; verify compares tables by key", src.QualifiedName())
+		return nil, nil, nil, nil, fmt.Errorf("%s has no primary key; verify compares tables by key (its lake table is a changelog of events that cannot be told apart)", src.QualifiedName())
 	}
 	sc := tbl.Schema()
-	if _, ok := sc.FindFieldByName(lakeiceberg.ColOp); ok {
-		return nil, nil, nil, nil, fmt.Errorf("lake table %s has changelog columns; verify compares upsert tables", lakeName)
-	}
 	plan := &Plan{MySQLTable: src.QualifiedName(), LakeTable: lakeName}
 	var srcCols []int
 	var fields, notes []string
