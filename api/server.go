@@ -12,6 +12,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
+	rpprof "runtime/pprof"
 	"strings"
 	"time"
 
@@ -43,6 +45,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is reported by /openapi.json.
 	Version string
+	// Pprof serves Go's runtime profiles under /debug/pprof/ (behind the
+	// token like every other route), for finding where a worker spends
+	// its CPU and memory.
+	Pprof bool
 }
 
 // Server is the REST server's handler.
@@ -199,6 +205,10 @@ func (s *Server) routes() []route {
 				ok: 202, okSchema: "Status", errors: []int{e404, e409, e500}, handler: lifecycle(a)})
 		}
 	}
+	if s.opts.Pprof {
+		rs = append(rs, route{method: "GET", path: "/debug/pprof/*profile", summary: "Go runtime profiles (net/http/pprof; served with --debug.pprof)",
+			ok: 200, okSchema: "text", errors: []int{e404}, handler: (*Server).pprof})
+	}
 	if s.opts.SchemaRegistry != nil {
 		for _, m := range []string{"GET", "POST", "PUT", "DELETE"} {
 			rs = append(rs, route{method: m, path: "/schema-registry/*path", summary: "Embedded Confluent-compatible schema registry",
@@ -217,3 +227,29 @@ var lifecycleSummary = map[worker.Action]string{
 
 // Routes returns the routes the gin engine serves (for tests and docs).
 func (s *Server) Routes() gin.RoutesInfo { return s.engine.Routes() }
+
+// pprof serves net/http/pprof: the index, cmdline, profile (CPU, ?seconds=),
+// symbol, trace and the named profiles (heap, goroutine, allocs, ...).
+func (s *Server) pprof() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		name := strings.TrimPrefix(c.Param("profile"), "/")
+		switch name {
+		case "":
+			pprof.Index(c.Writer, c.Request)
+		case "cmdline":
+			pprof.Cmdline(c.Writer, c.Request)
+		case "profile":
+			pprof.Profile(c.Writer, c.Request)
+		case "symbol":
+			pprof.Symbol(c.Writer, c.Request)
+		case "trace":
+			pprof.Trace(c.Writer, c.Request)
+		default:
+			if rpprof.Lookup(name) == nil {
+				abort(c, http.StatusNotFound, "no profile "+name, nil)
+				return
+			}
+			pprof.Handler(name).ServeHTTP(c.Writer, c.Request)
+		}
+	}
+}

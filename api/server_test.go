@@ -572,3 +572,26 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		}
 	}
 }
+
+// TestPprof: Go's profiles are served only with Pprof, behind the token.
+func TestPprof(t *testing.T) {
+	off := newClient(t, api.Options{})
+	off.expect("GET", "/debug/pprof/", "", 404).errorBody(t)
+
+	c := newClient(t, api.Options{Token: "tok", Pprof: true})
+	if r := c.expect("GET", "/debug/pprof/", "", 200); !strings.Contains(string(r.body), "goroutine") {
+		t.Errorf("index: %.300s", r.body)
+	}
+	if r := c.expect("GET", "/debug/pprof/goroutine?debug=1", "", 200); !strings.Contains(string(r.body), "goroutine profile") {
+		t.Errorf("goroutine profile: %.300s", r.body)
+	}
+	if r := c.expect("GET", "/debug/pprof/heap", "", 200); len(r.body) == 0 {
+		t.Error("empty heap profile")
+	}
+	if r := c.expect("GET", "/debug/pprof/cmdline", "", 200); len(r.body) == 0 {
+		t.Error("empty cmdline")
+	}
+	c.expect("GET", "/debug/pprof/no-such-profile", "", 404).errorBody(t)
+	c.token = ""
+	c.expect("GET", "/debug/pprof/heap", "", 401).errorBody(t)
+}

@@ -16,6 +16,7 @@ type workerConfig struct {
 	namesrv         string
 	restToken       string
 	metricsPublic   bool
+	pprof           bool
 	checkpointStore string
 	checkpointTopic string
 	schemaTopic     string
@@ -48,6 +49,7 @@ func parseWorkerFlags(args []string, getenv func(string) string, out io.Writer) 
 	fs.StringVar(&c.namesrv, "rocketmq.namesrv", "127.0.0.1:9876", "RocketMQ name server address(es), ';'-separated")
 	fs.StringVar(&c.restToken, "rest.token", "", "bearer token required by the REST API (empty: no auth)")
 	fs.BoolVar(&c.metricsPublic, "rest.metrics.public", true, "serve /metrics without the bearer token (for Prometheus pod-annotation scraping)")
+	fs.BoolVar(&c.pprof, "debug.pprof", false, "serve Go runtime profiles under /debug/pprof/ (behind rest.token), e.g. go tool pprof http://ADDR/debug/pprof/profile?seconds=30")
 	fs.StringVar(&c.checkpointStore, "checkpoint.store", storeFile, "checkpoint store: file (under data.dir) or rocketmq (a compaction topic)")
 	fs.StringVar(&c.checkpointTopic, "checkpoint.topic", "binlake-checkpoints", "compaction topic of the rocketmq checkpoint store")
 	fs.StringVar(&c.schemaTopic, "schema.topic", "binlake-schemas", "compaction topic of the embedded schema registry with the rocketmq store")

@@ -138,7 +138,7 @@ func serve(ctx context.Context, cfg *workerConfig, log *slog.Logger) error {
 	}
 	srv := &http.Server{
 		Handler: api.New(api.Options{Worker: w, Token: cfg.restToken, PublicMetrics: cfg.metricsPublic, SchemaRegistry: reg,
-			Logger: log, Version: version}),
+			Logger: log, Version: version, Pprof: cfg.pprof}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	ln, err := net.Listen("tcp", cfg.restAddr)
