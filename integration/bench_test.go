@@ -297,6 +297,8 @@ func BenchmarkStreamingToRocketMQ(b *testing.B) {
 	b.ResetTimer()
 	tResume := time.Now()
 	w.MustDo("PUT", "/connectors/"+name+"/resume", nil, 202)
+	profiled := benchCPUProfile(b, w, 10*time.Second)
+	defer profiled()
 	var (
 		t0, t1 time.Time
 		c0, c1 float64
@@ -599,4 +601,35 @@ func benchFixedRateUpdates(b *testing.B, db *sql.DB, n, rate int, window time.Du
 		b.Fatal(err)
 	}
 	return events.Load(), elapsed
+}
+
+// benchCPUProfile, when BINLAKE_BENCH_CPUPROFILE names a file (and the worker runs with BINLAKE_DEBUG_PPROF=true),
+// records the worker's CPU profile for d from now into that file; the returned function waits for it.
+func benchCPUProfile(b *testing.B, w *workerproc.Worker, d time.Duration) func() {
+	path := os.Getenv("BINLAKE_BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", w.BaseURL, int(d.Seconds()))
+		resp, err := http.Get(url) //nolint:gosec // the test's own worker
+		if err != nil {
+			b.Logf("CPU profile: %v", err)
+			return
+		}
+		defer func() { _ = resp.Body.Close() }()
+		data, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			b.Logf("CPU profile: HTTP %d, %v (run with BINLAKE_DEBUG_PPROF=true)", resp.StatusCode, err)
+			return
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			b.Logf("CPU profile: %v", err)
+			return
+		}
+		b.Logf("worker CPU profile of %v in %s", d, path)
+	}()
+	return func() { <-done }
 }
