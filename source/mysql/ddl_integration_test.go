@@ -4,6 +4,7 @@ package mysql
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,6 +87,100 @@ func TestSchemaChangesMidStream(t *testing.T) {
 			last := evs[len(evs)-1]
 			if last.Source.Table != "evo2" || last.Schema.Name != "evo2" || len(last.Schema.Columns) != 4 {
 				t.Errorf("renamed table event: %s", describe(last))
+			}
+		})
+	}
+}
+
+// TestRereadOnABusyServer: a statement whose effect binlake reads back from information_schema (here an ALTER TABLE
+// clause it does not model) is followed while other writes keep the binlog moving. The re-read is accepted because the
+// binlog between the statement and the read holds only row events; before, any movement failed the source.
+func TestRereadOnABusyServer(t *testing.T) {
+	for _, f := range flavors {
+		t.Run(string(f), func(t *testing.T) {
+			m := server(t, f)
+			db := m.NewDatabase(t)
+			d := openDBT(t, m, db)
+			exec(t, d, "CREATE TABLE conv (id INT PRIMARY KEY, a VARCHAR(10) NOT NULL) CHARACTER SET utf8mb4")
+			exec(t, d, "CREATE TABLE noise (id INT AUTO_INCREMENT PRIMARY KEY, v INT)")
+			cfg := baseConfig(m, db)
+			cfg[KeyTableInclude] = db + `\.conv`
+			r := startRunner(t, "busy-"+string(f), cfg, newMemStore(), true)
+			defer r.stop()
+			exec(t, d, "INSERT INTO conv VALUES (1, 'before')")
+			r.waitFor("the first insert", 30*time.Second, atLeast("conv", connect.OpCreate, 1))
+
+			stop := make(chan struct{})
+			done := make(chan error, 1)
+			go func() { // keeps the binlog moving, with row events only
+				for {
+					select {
+					case <-stop:
+						done <- nil
+						return
+					default:
+					}
+					if _, err := d.Exec("INSERT INTO noise (v) VALUES (1)"); err != nil {
+						done <- err
+						return
+					}
+				}
+			}()
+			time.Sleep(300 * time.Millisecond)
+			exec(t, d, "ALTER TABLE conv CONVERT TO CHARACTER SET latin1")
+			exec(t, d, "INSERT INTO conv VALUES (2, 'after')")
+			time.Sleep(500 * time.Millisecond)
+			close(stop)
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			evs := r.waitFor("the insert after the re-read", 60*time.Second, atLeast("conv", connect.OpCreate, 2))
+			last := evs[len(evs)-1]
+			if last.After[0] != int32(2) || last.After[1] != "after" {
+				t.Errorf("event after the ALTER: %s", describe(last))
+			}
+		})
+	}
+}
+
+// TestRereadRefusedWhenALaterStatementFollows: when the binlog after a re-read statement already holds another
+// statement that may change tables (the source was stopped while both ran), what information_schema says is not the
+// state right after the first one, so the source fails with a terminal error instead of guessing.
+func TestRereadRefusedWhenALaterStatementFollows(t *testing.T) {
+	for _, f := range flavors {
+		t.Run(string(f), func(t *testing.T) {
+			m := server(t, f)
+			db := m.NewDatabase(t)
+			d := openDBT(t, m, db)
+			exec(t, d, "CREATE TABLE conv (id INT PRIMARY KEY, a VARCHAR(10) NOT NULL) CHARACTER SET utf8mb4")
+			cfg := baseConfig(m, db)
+			store := newMemStore()
+			name := "reread-later-" + string(f)
+			r1 := startRunner(t, name, cfg, store, true)
+			exec(t, d, "INSERT INTO conv VALUES (1, 'before')")
+			r1.waitFor("the first insert", 30*time.Second, atLeast("conv", connect.OpCreate, 1))
+			time.Sleep(1500 * time.Millisecond) // the flusher writes the acknowledged checkpoint
+			r1.stop()
+			exec(t, d, "ALTER TABLE conv CONVERT TO CHARACTER SET latin1")
+			exec(t, d, "ALTER TABLE conv ADD COLUMN b INT NULL")
+			exec(t, d, "INSERT INTO conv VALUES (2, 'after', 7)")
+			r2 := startRunner(t, name, cfg, store, true)
+			defer r2.stop()
+			deadline := time.Now().Add(30 * time.Second)
+			for {
+				r2.mu.Lock()
+				err := r2.err
+				r2.mu.Unlock()
+				if err != nil {
+					if !connect.IsTerminal(err) || !strings.Contains(err.Error(), "may change tables") {
+						t.Fatalf("the source failed, but not as expected: %v", err)
+					}
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the source followed a re-read it cannot prove; events: %d", len(r2.snapshot()))
+				}
+				time.Sleep(100 * time.Millisecond)
 			}
 		})
 	}

@@ -564,8 +564,9 @@ func (t *Task) ddl(h *replication.EventHeader, defaultDB, q string) error {
 
 // reread replaces tables the DDL parser could not follow with their
 // definition from information_schema, but only when that is provably the
-// state right after this statement: the server's binlog ends exactly here
-// before and after the read, so no later change exists.
+// state right after this statement: between this statement and the end of
+// the binlog after the read there are only row events and transaction
+// boundaries (schemaStable), so no later change is in what was read.
 func (t *Task) reread(refs []tables.Ref, q string) error {
 	fail := func(why string) error {
 		return connect.Terminal(fmt.Errorf("cannot follow DDL %q on %v: %s", q, refs, why),
@@ -573,13 +574,6 @@ func (t *Task) reread(refs []tables.Ref, q string) error {
 	}
 	ctx, cancel := t.queryCtx()
 	defer cancel()
-	before, err := binlogStatus(ctx, t.db)
-	if err != nil {
-		return fail(err.Error())
-	}
-	if before != t.st.pos {
-		return fail(fmt.Sprintf("the binlog is at %s:%d, this statement ends at %s:%d", before.File, before.Pos, t.st.pos.File, t.st.pos.Pos))
-	}
 	var next []*schema.Table
 	for _, r := range refs {
 		_, specs, pk, err := readTable(ctx, t.db, t.info.flavor == gomysql.MariaDBFlavor, r)
@@ -597,8 +591,16 @@ func (t *Task) reread(refs []tables.Ref, q string) error {
 		next = append(next, tb)
 	}
 	after, err := binlogStatus(ctx, t.db)
-	if err != nil || after != before {
-		return fail("the binlog moved while the table was read")
+	if err != nil {
+		return fail(err.Error())
+	}
+	stable, err := schemaStable(ctx, t.db, t.st.pos, after)
+	if err != nil {
+		return fail(err.Error())
+	}
+	if !stable {
+		return fail(fmt.Sprintf("the binlog after this statement (%s:%d to %s:%d) holds another statement that may change tables, or more than %d events",
+			t.st.pos.File, t.st.pos.Pos, after.File, after.Pos, maxStableScan))
 	}
 	for _, tb := range next {
 		if cur := t.tracker.Get(tb.Database, tb.Name); cur != nil {

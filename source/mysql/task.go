@@ -332,8 +332,18 @@ func (t *Task) fresh(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		if p1 != p2 && attempt < 10 {
-			continue
+		if p1 != p2 {
+			// The definitions read are those at p1 if only DML ran meanwhile.
+			stable, err := schemaStable(ctx, t.db, p1, p2)
+			if err != nil {
+				return nil, err
+			}
+			if !stable {
+				if attempt < 10 {
+					continue
+				}
+				return nil, fmt.Errorf("reading the table definitions: the binlog held statements that may change tables each of %d times they were read; retrying later", attempt+1)
+			}
 		}
 		t.tracker = tr
 		t.st.pos, t.st.bound = p1, p1

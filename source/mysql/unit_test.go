@@ -174,3 +174,16 @@ func TestInitialSequence(t *testing.T) {
 		t.Errorf("the base of 2100 (%d) does not fit a signed 64-bit long", late)
 	}
 }
+
+func TestBoundaryStatement(t *testing.T) {
+	for q, want := range map[string]bool{
+		"BEGIN": true, "begin": true, "COMMIT": true, "COMMIT /* implicit */": true, "ROLLBACK": true,
+		"SAVEPOINT s1": true, "XA START 'x'": true, "XA END 'x'": true,
+		"use `shop`; ALTER TABLE items ADD COLUMN c INT": false, "CREATE DATABASE x": false,
+		"BEGINNING": false, "TRUNCATE TABLE t": false, "": false,
+	} {
+		if got := boundaryStatement(q); got != want {
+			t.Errorf("boundaryStatement(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
