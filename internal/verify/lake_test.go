@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/apache/iceberg-go/table"
+
 	"github.com/binlake/binlake/connect"
 	"github.com/binlake/binlake/connect/spec"
 	"github.com/binlake/binlake/schema"
@@ -139,43 +141,11 @@ func TestLakeReadAppliesEqualityDeletes(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	model := map[int64][]any{}
 	for range 6 {
-		var recs []connect.SinkRecord
-		for range 150 {
-			id := int64(r.IntN(200))
-			old, exists := model[id]
-			switch {
-			case !exists:
-				row := randomItem(r, id)
-				recs = append(recs, w.record(connect.OpCreate, nil, row))
-				model[id] = row
-			case r.IntN(3) == 0:
-				recs = append(recs, w.record(connect.OpDelete, old, nil))
-				delete(model, id)
-				if r.IntN(2) == 0 {
-					row := randomItem(r, id)
-					recs = append(recs, w.record(connect.OpCreate, nil, row))
-					model[id] = row
-				}
-			default:
-				row := randomItem(r, id)
-				recs = append(recs, w.record(connect.OpUpdate, old, row))
-				model[id] = row
-			}
-		}
-		w.commit(recs)
+		w.commit(randomChanges(w, r, model, 150, 200, true))
 	}
 
 	ctx := context.Background()
-	lk, err := OpenLake(ctx, LakeConfig{CatalogURI: filepath.Join(dir, "catalog.db"), Warehouse: "file://" + filepath.Join(dir, "warehouse")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = lk.Close() }()
-	ident := lk.Identifier("shop", "items")
-	tbl, err := lk.LoadTable(ctx, ident)
-	if err != nil || tbl == nil {
-		t.Fatalf("loading %v: %v", ident, err)
-	}
+	_, tbl, ident := loadShopItems(t, dir)
 	if got := tbl.CurrentSnapshot().Summary.Properties["total-equality-deletes"]; got == "" || got == "0" {
 		t.Fatalf("the table has no equality deletes (summary %q): the test would not exercise merge-on-read", got)
 	}
@@ -237,18 +207,10 @@ func TestPlanTable(t *testing.T) {
 	w := newSinkWriter(t, dir, src)
 	w.commit([]connect.SinkRecord{w.record(connect.OpCreate, nil, randomItem(rand.New(rand.NewPCG(1, 1)), 1))})
 	ctx := context.Background()
-	lk, err := OpenLake(ctx, LakeConfig{CatalogURI: filepath.Join(dir, "catalog.db"), Warehouse: "file://" + filepath.Join(dir, "warehouse")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = lk.Close() }()
+	lk, tbl, _ := loadShopItems(t, dir)
 	present, err := lk.Present(ctx, []TableRef{{"shop", "nope"}, {"shop", "items"}, {"other", "items"}})
 	if err != nil || len(present) != 1 || present[0] != (TableRef{"shop", "items"}) {
 		t.Fatalf("present lake tables = %v, %v", present, err)
-	}
-	tbl, err := lk.LoadTable(ctx, lk.Identifier("shop", "items"))
-	if err != nil || tbl == nil {
-		t.Fatal(err)
 	}
 	// MySQL gained a column the lake lacks, and renamed NAME's case.
 	grown := *src
@@ -289,36 +251,10 @@ func TestChangelogReadEndsWithTheSourceRows(t *testing.T) {
 			recs = append(recs, w.record(connect.OpTruncate, nil, nil))
 			clear(model)
 		}
-		for range 120 {
-			id := int64(r.IntN(150))
-			old, exists := model[id]
-			switch {
-			case !exists:
-				row := randomItem(r, id)
-				recs = append(recs, w.record(connect.OpCreate, nil, row))
-				model[id] = row
-			case r.IntN(3) == 0:
-				recs = append(recs, w.record(connect.OpDelete, old, nil))
-				delete(model, id)
-			default:
-				row := randomItem(r, id)
-				recs = append(recs, w.record(connect.OpUpdate, old, row))
-				model[id] = row
-			}
-		}
-		w.commit(recs)
+		w.commit(append(recs, randomChanges(w, r, model, 120, 150, false)...))
 	}
 	ctx := context.Background()
-	lk, err := OpenLake(ctx, LakeConfig{CatalogURI: filepath.Join(dir, "catalog.db"), Warehouse: "file://" + filepath.Join(dir, "warehouse")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = lk.Close() }()
-	ident := lk.Identifier("shop", "items")
-	tbl, err := lk.LoadTable(ctx, ident)
-	if err != nil || tbl == nil {
-		t.Fatalf("loading %v: %v", ident, err)
-	}
+	_, tbl, ident := loadShopItems(t, dir)
 	if !isChangelog(tbl) {
 		t.Fatal("the append-mode table is not recognised as a changelog")
 	}
@@ -355,4 +291,49 @@ func TestChangelogReadEndsWithTheSourceRows(t *testing.T) {
 	if res.Differences != 1 || len(res.Diffs) != 1 || res.Diffs[0].Kind != DiffExtra || res.Diffs[0].Key != "id="+strconv.FormatInt(gone, 10) {
 		t.Errorf("diffs = %+v, want id=%d extra", res.Diffs, gone)
 	}
+}
+
+// randomChanges returns n random changes of keys below keys against model (updating it): an insert of an absent key,
+// else a delete (a third of the time, followed by a re-insert half of those times when reinsert is set) or an update.
+func randomChanges(w *sinkWriter, r *rand.Rand, model map[int64][]any, n, keys int, reinsert bool) []connect.SinkRecord {
+	var recs []connect.SinkRecord
+	for range n {
+		id := int64(r.IntN(keys))
+		old, exists := model[id]
+		switch {
+		case !exists:
+			row := randomItem(r, id)
+			recs = append(recs, w.record(connect.OpCreate, nil, row))
+			model[id] = row
+		case r.IntN(3) == 0:
+			recs = append(recs, w.record(connect.OpDelete, old, nil))
+			delete(model, id)
+			if reinsert && r.IntN(2) == 0 {
+				row := randomItem(r, id)
+				recs = append(recs, w.record(connect.OpCreate, nil, row))
+				model[id] = row
+			}
+		default:
+			row := randomItem(r, id)
+			recs = append(recs, w.record(connect.OpUpdate, old, row))
+			model[id] = row
+		}
+	}
+	return recs
+}
+
+// loadShopItems opens the lake newSinkWriter wrote under dir (closed when the test ends) and loads shop.items.
+func loadShopItems(t *testing.T, dir string) (*Lake, *table.Table, table.Identifier) {
+	t.Helper()
+	lk, err := OpenLake(context.Background(), LakeConfig{CatalogURI: filepath.Join(dir, "catalog.db"), Warehouse: "file://" + filepath.Join(dir, "warehouse")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = lk.Close() })
+	ident := lk.Identifier("shop", "items")
+	tbl, err := lk.LoadTable(context.Background(), ident)
+	if err != nil || tbl == nil {
+		t.Fatalf("loading %v: %v", ident, err)
+	}
+	return lk, tbl, ident
 }
