@@ -42,35 +42,52 @@ var errNotReadable = errors.New("lake table not readable by pyiceberg yet")
 // rows reads the table with pyiceberg (an independent reader) and returns its rows as column -> text maps.
 func (l lakeTable) rows(t testing.TB) ([]map[string]*string, error) {
 	t.Helper()
+	return pythonRows(t, pythonReader{name: "pyiceberg", install: "run `make python`", notReadable: errNotReadable,
+		notReadableCodes: []int{4, 5}}, "read_iceberg.py", l.sqlite, l.warehouse, l.ident)
+}
+
+// pythonReader describes an independent reader script of testdata: what it is, how to install it, and the exit codes
+// meaning "not readable yet".
+type pythonReader struct {
+	name, install    string
+	notReadable      error
+	notReadableCodes []int
+}
+
+// pythonRows runs a reader script of testdata with $BINLAKE_PYTHON (python3 when unset) and decodes the JSON lines it
+// prints, one row each, every value as text. Exit code 3 (the reader's library is missing) fails the test; the
+// reader's not-readable codes return its notReadable error.
+func pythonRows(t testing.TB, r pythonReader, script string, args ...string) ([]map[string]*string, error) {
+	t.Helper()
 	py := os.Getenv("BINLAKE_PYTHON")
 	if py == "" {
 		py = "python3"
 	}
-	cmd := exec.Command(py, filepath.Join("testdata", "read_iceberg.py"), l.sqlite, l.warehouse, l.ident)
+	cmd := exec.Command(py, append([]string{filepath.Join("testdata", script)}, args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		switch ee.ExitCode() {
-		case 3:
-			t.Fatalf("pyiceberg is not installed for %s: run `make python` (or set BINLAKE_PYTHON): %s", py, stderr.String())
-		case 4, 5:
-			return nil, fmt.Errorf("%w: %s", errNotReadable, strings.TrimSpace(stderr.String()))
+		if ee.ExitCode() == 3 {
+			t.Fatalf("%s is not installed for %s: %s (or set BINLAKE_PYTHON): %s", r.name, py, r.install, stderr.String())
+		}
+		if slices.Contains(r.notReadableCodes, ee.ExitCode()) {
+			return nil, fmt.Errorf("%w: %s", r.notReadable, strings.TrimSpace(stderr.String()))
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading %s with pyiceberg: %w: %s", l.ident, err, stderr.String())
+		return nil, fmt.Errorf("reading %v with %s: %w: %s", args, r.name, err, stderr.String())
 	}
 	var rows []map[string]*string
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 1<<26)
 	for sc.Scan() {
-		var r map[string]*string
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, fmt.Errorf("decoding pyiceberg output %q: %w", sc.Text(), err)
+		var row map[string]*string
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			return nil, fmt.Errorf("decoding %s output %q: %w", r.name, sc.Text(), err)
 		}
-		rows = append(rows, r)
+		rows = append(rows, row)
 	}
 	return rows, sc.Err()
 }

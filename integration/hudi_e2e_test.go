@@ -3,17 +3,13 @@
 package integration
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -36,37 +32,8 @@ var errHudiNotReadable = errors.New("hudi table not readable yet")
 // rows as column -> text maps, the _hoodie_* meta columns included.
 func (h hudiTable) rows(t testing.TB) ([]map[string]*string, error) {
 	t.Helper()
-	py := os.Getenv("BINLAKE_PYTHON")
-	if py == "" {
-		py = "python3"
-	}
-	cmd := exec.Command(py, filepath.Join("testdata", "read_hudi.py"), h.path)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		switch ee.ExitCode() {
-		case 3:
-			t.Fatalf("hudi-rs is not installed for %s: run `make python` or `%s -m pip install hudi==0.5.0 pyarrow` (or set BINLAKE_PYTHON): %s", py, py, stderr.String())
-		case 4:
-			return nil, fmt.Errorf("%w: %s", errHudiNotReadable, strings.TrimSpace(stderr.String()))
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading %s with hudi-rs: %w: %s", h.path, err, stderr.String())
-	}
-	var rows []map[string]*string
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 1<<20), 1<<26)
-	for sc.Scan() {
-		var r map[string]*string
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, fmt.Errorf("decoding hudi-rs output %q: %w", sc.Text(), err)
-		}
-		rows = append(rows, r)
-	}
-	return rows, sc.Err()
+	return pythonRows(t, pythonReader{name: "hudi-rs", install: "run `make python` or `python3 -m pip install hudi==0.5.0 pyarrow`",
+		notReadable: errHudiNotReadable, notReadableCodes: []int{4}}, "read_hudi.py", h.path)
 }
 
 // hudiKills is how many times TestHudiEndToEnd kills the worker with SIGKILL.
