@@ -58,7 +58,7 @@ var Spec = &spec.Spec{
 		{Name: KeyWarehouse, Type: spec.String, Group: "Iceberg", Doc: "Where tables live: file:///path or s3://bucket/prefix (default file://<data dir>/warehouse). With a rest catalog it is passed to the server as its warehouse property, which may also be a warehouse name (Polaris, Lakekeeper); empty lets the server place tables."},
 		{Name: KeyNamespace, Type: spec.String, Group: "Iceberg", Doc: "The namespace of the lake tables (dots separate levels); default: the source database."},
 		{Name: KeyTableNameFormat, Type: spec.String, Default: DefaultTableNameFmt, Validate: validateNameFormat, Group: "Iceberg", Doc: "The lake table name; " + tableNamePlaceholders + " are replaced by the source database and table."},
-		{Name: KeyPartitionSpec, Type: spec.String, Validate: validatePartitionSpec, Group: "Iceberg", Doc: "Partition spec for new tables, comma-separated transforms such as bucket(16,id), identity(region), day(created_at), truncate(4,code). Upsert tables accept only transforms of primary-key columns."},
+		{Name: KeyPartitionSpec, Type: spec.String, Validate: validatePartitionSpec, Group: "Iceberg", Doc: "Partition spec for new tables, comma-separated transforms such as bucket(16,id), identity(region), day(created_at), truncate(4,code). Upsert tables accept only transforms of primary-key columns; lake.format=hudi takes identity terms (bare column names) only."},
 		{Name: KeyFlushMaxRows, Type: spec.Int, Default: "500000", Validate: spec.AtLeast(1), Group: "Buffering", Doc: "A table's buffered rows that trigger a commit before commit.interval.ms."},
 		{Name: KeyFlushMaxBytes, Type: spec.Long, Default: "67108864", Validate: spec.AtLeast(1024), Group: "Buffering", Doc: "A table's buffered bytes (estimated) that trigger a commit before commit.interval.ms."},
 		{Name: KeyBufferMaxRows, Type: spec.Int, Default: "2000000", Validate: spec.AtLeast(1), Group: "Buffering", Doc: "Buffered rows over all tables of a task; when reached, the largest tables are committed before more records are accepted."},
@@ -86,9 +86,10 @@ func validateWarehouse(v string) error {
 }
 
 // ValidateConfig checks what single keys cannot (it runs on a config with
-// defaults applied): a rest catalog needs iceberg.catalog.uri, and the
+// defaults applied): a rest catalog needs iceberg.catalog.uri; the
 // warehouse of the embedded sql catalog or of a Hudi table must be a
-// location, while a REST server may take the name of one of its warehouses.
+// location, while a REST server may take the name of one of its
+// warehouses; Hudi tables take only identity partition terms.
 func ValidateConfig(cfg connect.Config) []spec.FieldError {
 	var errs []spec.FieldError
 	hudi := spec.GetString(cfg, KeyFormat) == FormatHudi
@@ -96,6 +97,19 @@ func ValidateConfig(cfg connect.Config) []spec.FieldError {
 	if rest && strings.TrimSpace(spec.GetString(cfg, KeyCatalogURI)) == "" {
 		errs = append(errs, spec.FieldError{Field: KeyCatalogURI,
 			Message: "required with iceberg.catalog.type=rest: the REST catalog's URL, e.g. http://127.0.0.1:8181"})
+	}
+	if hudi {
+		terms, err := ParsePartitionSpec(spec.GetString(cfg, KeyPartitionSpec))
+		if err == nil {
+			for _, f := range terms {
+				if f.Transform != "identity" {
+					errs = append(errs, spec.FieldError{Field: KeyPartitionSpec, Message: fmt.Sprintf(
+						"transform %s(%s) is not supported by lake.format=hudi: Hudi tables are partitioned by column values; use identity(%s) or the bare column name",
+						f.Transform, f.Column, f.Column)})
+					break
+				}
+			}
+		}
 	}
 	if !rest {
 		if err := validateWarehouse(strings.TrimSpace(spec.GetString(cfg, KeyWarehouse))); err != nil {

@@ -109,6 +109,9 @@ func TestValidateConfig(t *testing.T) {
 		{connect.Config{KeyCatalogType: CatalogTypeREST, KeyCatalogURI: " "}, []string{KeyCatalogURI}},
 		{connect.Config{KeyCatalogType: CatalogTypeREST, KeyCatalogURI: "http://127.0.0.1:8181", KeyWarehouse: "analytics"}, nil},
 		{connect.Config{KeyCatalogType: CatalogTypeREST, KeyCatalogURI: "http://127.0.0.1:8181", KeyWarehouse: "s3://b/w"}, nil},
+		{connect.Config{KeyFormat: FormatHudi, KeyPartitionSpec: "region, identity(day)"}, nil},
+		{connect.Config{KeyFormat: FormatHudi, KeyPartitionSpec: "bucket(16,id)"}, []string{KeyPartitionSpec}},
+		{connect.Config{KeyPartitionSpec: "bucket(16,id)"}, nil}, // Iceberg takes any transform
 	}
 	for _, c := range cases {
 		var got []string
