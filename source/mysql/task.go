@@ -336,7 +336,13 @@ func (t *Task) fresh(ctx context.Context) ([]string, error) {
 			// The definitions read are those at p1 if only DML ran meanwhile.
 			stable, err := schemaStable(ctx, t.db, p1, p2)
 			if err != nil {
-				return nil, err
+				// Without SHOW BINLOG EVENTS, fall back to reading until the
+				// binlog stands still, and after that to p1 as it is.
+				t.log.Warn("cannot check the binlog between two reads of the table definitions; retrying the read", "error", err)
+				if attempt < 10 {
+					continue
+				}
+				stable = true
 			}
 			if !stable {
 				if attempt < 10 {
