@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"net/http"
 	"os"
@@ -137,21 +138,12 @@ func benchWaitTaskState(b *testing.B, w *workerproc.Worker, name, state string) 
 
 // benchSourceConfig is the mysql-source config of the benchmarks.
 func benchSourceConfig(my *containers.MySQL, dbName, table string, extra map[string]string) map[string]string {
-	cfg := map[string]string{
-		"connector.class":       "mysql-source",
-		"database.hostname":     my.Host,
-		"database.port":         strconv.Itoa(my.Port),
-		"database.user":         my.User,
-		"database.password":     my.Password,
-		"database.include.list": dbName,
+	cfg := sourceConfig(my, dbName, "bench", map[string]string{
 		"table.include.list":    dbName + `\.` + table,
-		"topic.prefix":          "bench",
 		"heartbeat.interval.ms": "60000",
 		"max.batch.size":        "4096",
-	}
-	for k, v := range extra {
-		cfg[k] = v
-	}
+	})
+	maps.Copy(cfg, extra)
 	return cfg
 }
 
@@ -442,15 +434,8 @@ func BenchmarkMigration(b *testing.B) {
 	cpu0 := benchWorkerCPU(benchMustScrape(b, w))
 	b.ResetTimer()
 	t0 := time.Now()
-	w.MustDo("POST", "/connectors/"+sink, map[string]string{
-		"connector.class":         "lake-sink",
-		"connect.topicnames":      topic,
-		"write.mode":              "upsert",
-		"iceberg.catalog.uri":     filepath.Join(lakeDir, "catalog.db"),
-		"iceberg.warehouse":       "file://" + filepath.Join(lakeDir, "warehouse"),
-		"commit.interval.ms":      commitInterval,
-		"maintenance.interval.ms": "0",
-	}, 201)
+	w.MustDo("POST", "/connectors/"+sink, lakeTable{sqlite: filepath.Join(lakeDir, "catalog.db"), warehouse: "file://" + filepath.Join(lakeDir, "warehouse")}.
+		sinkConfig(topic, "upsert", commitInterval, "0"), 201)
 	w.MustDo("POST", "/connectors/"+source, benchSourceConfig(my, dbName, "orders", map[string]string{"snapshot.mode": "initial", "snapshot.parallelism": "2"}), 201)
 	var (
 		snapDone time.Duration

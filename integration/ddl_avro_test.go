@@ -205,15 +205,7 @@ func TestAvroSchemaEvolutionThroughDDL(t *testing.T) {
 	worker := workerproc.Start(t, workerproc.Options{NamesrvAddr: rmq.NamesrvAddr})
 	const prefix = "ddlavro"
 	topic := connect.TopicName(prefix, dbName, "evo")
-	worker.MustDo("POST", "/connectors/ddl-avro-source", map[string]string{
-		"connector.class":       "mysql-source",
-		"database.hostname":     my.Host,
-		"database.port":         fmt.Sprint(my.Port),
-		"database.user":         my.User,
-		"database.password":     my.Password,
-		"database.include.list": dbName,
-		"topic.prefix":          prefix,
-	}, 201)
+	worker.MustDo("POST", "/connectors/ddl-avro-source", sourceConfig(my, dbName, prefix, nil), 201)
 
 	// A lake-sink mirrors the table into Iceberg while the DDL runs: the Iceberg schema must evolve with it.
 	lakeDir := workerproc.TestDir(t, "lake")
@@ -222,15 +214,7 @@ func TestAvroSchemaEvolutionThroughDDL(t *testing.T) {
 		warehouse: "file://" + filepath.Join(lakeDir, "warehouse"),
 		ident:     dbName + ".evo",
 	}
-	worker.MustDo("POST", "/connectors/ddl-avro-lake", map[string]string{
-		"connector.class":         "lake-sink",
-		"connect.topicnames":      topic,
-		"write.mode":              "upsert",
-		"iceberg.catalog.uri":     lake.sqlite,
-		"iceberg.warehouse":       lake.warehouse,
-		"commit.interval.ms":      "1000",
-		"maintenance.interval.ms": "2000",
-	}, 201)
+	worker.MustDo("POST", "/connectors/ddl-avro-lake", lake.sinkConfig(topic, "upsert", "1000", "2000"), 201)
 
 	reader, err := mq.NewReader(mq.ReaderConfig{NamesrvAddr: rmq.NamesrvAddr, Group: "ddl-avro-test"})
 	if err != nil {

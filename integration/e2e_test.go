@@ -308,31 +308,14 @@ func runEndToEnd(t *testing.T, kills int, writeFor time.Duration) {
 	// Connector names differ per scenario: the source's replica server id is derived from its name, and two
 	// replicas with one server id on the same MySQL server disconnect each other.
 	name := fmt.Sprintf("e2e%d", kills)
-	w.MustDo("POST", "/connectors/"+name+"-source", map[string]string{
-		"connector.class":       "mysql-source",
-		"database.hostname":     my.Host,
-		"database.port":         fmt.Sprint(my.Port),
-		"database.user":         my.User,
-		"database.password":     my.Password,
-		"database.include.list": dbName,
-		"topic.prefix":          "e2e",
-		"heartbeat.interval.ms": "1000",
-	}, 201)
+	w.MustDo("POST", "/connectors/"+name+"-source", sourceConfig(my, dbName, "e2e", nil), 201)
 	sink := func(name, mode string) lakeTable {
 		l := lakeTable{
 			sqlite:    filepath.Join(lakeDir, name+".db"),
 			warehouse: "file://" + filepath.Join(lakeDir, name+"-warehouse"),
 			ident:     dbName + ".items",
 		}
-		w.MustDo("POST", "/connectors/"+name, map[string]string{
-			"connector.class":         "lake-sink",
-			"connect.topicnames":      topic,
-			"write.mode":              mode,
-			"iceberg.catalog.uri":     l.sqlite,
-			"iceberg.warehouse":       l.warehouse,
-			"commit.interval.ms":      "1000",
-			"maintenance.interval.ms": "3000",
-		}, 201)
+		w.MustDo("POST", "/connectors/"+name, l.sinkConfig(topic, mode, "1000", "3000"), 201)
 		return l
 	}
 	upsert := sink(name+"-upsert", "upsert")

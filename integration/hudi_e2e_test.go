@@ -106,16 +106,7 @@ func TestHudiEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := workerproc.Start(t, workerproc.Options{NamesrvAddr: mq.NamesrvAddr, DataDir: dataDir})
-	w.MustDo("POST", "/connectors/hudi-source", map[string]string{
-		"connector.class":       "mysql-source",
-		"database.hostname":     my.Host,
-		"database.port":         fmt.Sprint(my.Port),
-		"database.user":         my.User,
-		"database.password":     my.Password,
-		"database.include.list": dbName,
-		"topic.prefix":          "hudi",
-		"heartbeat.interval.ms": "1000",
-	}, 201)
+	w.MustDo("POST", "/connectors/hudi-source", sourceConfig(my, dbName, "hudi", nil), 201)
 	sink := func(name, table string, extra map[string]string) hudiTable {
 		warehouse := filepath.Join(workDir, name)
 		cfg := map[string]string{

@@ -37,30 +37,14 @@ func TestSourceDeletedWithOffsetsAndCreatedAgain(t *testing.T) {
 	insert(1, 51)
 	lakeDir := workerproc.TestDir(t, "lake")
 	w := workerproc.Start(t, workerproc.Options{NamesrvAddr: mq.NamesrvAddr})
-	source := map[string]string{
-		"connector.class":       "mysql-source",
-		"database.hostname":     my.Host,
-		"database.port":         fmt.Sprint(my.Port),
-		"database.user":         my.User,
-		"database.password":     my.Password,
-		"database.include.list": dbName,
-		"topic.prefix":          "purge",
-	}
+	source := sourceConfig(my, dbName, "purge", nil)
 	w.MustDo("POST", "/connectors/purge-source", source, 201)
 	lake := lakeTable{
 		sqlite:    filepath.Join(lakeDir, "purge.db"),
 		warehouse: "file://" + filepath.Join(lakeDir, "warehouse"),
 		ident:     dbName + ".items",
 	}
-	w.MustDo("POST", "/connectors/purge-lake", map[string]string{
-		"connector.class":         "lake-sink",
-		"connect.topicnames":      connect.TopicName("purge", dbName, "items"),
-		"write.mode":              "upsert",
-		"iceberg.catalog.uri":     lake.sqlite,
-		"iceberg.warehouse":       lake.warehouse,
-		"commit.interval.ms":      "500",
-		"maintenance.interval.ms": "2000",
-	}, 201)
+	w.MustDo("POST", "/connectors/purge-lake", lake.sinkConfig(connect.TopicName("purge", dbName, "items"), "upsert", "500", "2000"), 201)
 	lakeEquals := func(when string) {
 		t.Helper()
 		want, err := mysqlState(ctx, db)

@@ -131,33 +131,17 @@ func TestSnapshotMillionRowsWithWrites(t *testing.T) {
 	w := workerproc.Start(t, workerproc.Options{NamesrvAddr: mq.NamesrvAddr})
 	const src = "snapbig-source"
 	topic := connect.TopicName("snapbig", dbName, "items")
-	w.MustDo("POST", "/connectors/"+src, map[string]string{
-		"connector.class":       "mysql-source",
-		"database.hostname":     my.Host,
-		"database.port":         fmt.Sprint(my.Port),
-		"database.user":         my.User,
-		"database.password":     my.Password,
-		"database.include.list": dbName,
-		"topic.prefix":          "snapbig",
-		"heartbeat.interval.ms": "1000",
-		"snapshot.mode":         "initial",
-		"snapshot.chunk.size":   "8096",
-		"snapshot.parallelism":  "2",
-	}, 201)
+	w.MustDo("POST", "/connectors/"+src, sourceConfig(my, dbName, "snapbig", map[string]string{
+		"snapshot.mode":        "initial",
+		"snapshot.chunk.size":  "8096",
+		"snapshot.parallelism": "2",
+	}), 201)
 	upsert := lakeTable{
 		sqlite:    filepath.Join(lakeDir, "snapbig.db"),
 		warehouse: "file://" + filepath.Join(lakeDir, "snapbig-warehouse"),
 		ident:     dbName + ".items",
 	}
-	w.MustDo("POST", "/connectors/snapbig-upsert", map[string]string{
-		"connector.class":         "lake-sink",
-		"connect.topicnames":      topic,
-		"write.mode":              "upsert",
-		"iceberg.catalog.uri":     upsert.sqlite,
-		"iceberg.warehouse":       upsert.warehouse,
-		"commit.interval.ms":      "2000",
-		"maintenance.interval.ms": "10000",
-	}, 201)
+	w.MustDo("POST", "/connectors/snapbig-upsert", upsert.sinkConfig(topic, "upsert", "2000", "10000"), 201)
 
 	snapStart := time.Now()
 	workerproc.WaitFor(t, 20*time.Minute, "the snapshot to complete", func() (bool, error) {

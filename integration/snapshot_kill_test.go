@@ -65,33 +65,17 @@ func TestSnapshotKilledMidway(t *testing.T) {
 	w := workerproc.Start(t, workerproc.Options{NamesrvAddr: mq.NamesrvAddr})
 	const src = "snapkill-source"
 	topic := connect.TopicName("snapkill", dbName, "items")
-	w.MustDo("POST", "/connectors/"+src, map[string]string{
-		"connector.class":       "mysql-source",
-		"database.hostname":     my.Host,
-		"database.port":         fmt.Sprint(my.Port),
-		"database.user":         my.User,
-		"database.password":     my.Password,
-		"database.include.list": dbName,
-		"topic.prefix":          "snapkill",
-		"heartbeat.interval.ms": "1000",
-		"snapshot.mode":         "initial",
-		"snapshot.chunk.size":   "2000",
-		"snapshot.parallelism":  "1",
-	}, 201)
+	w.MustDo("POST", "/connectors/"+src, sourceConfig(my, dbName, "snapkill", map[string]string{
+		"snapshot.mode":        "initial",
+		"snapshot.chunk.size":  "2000",
+		"snapshot.parallelism": "1",
+	}), 201)
 	upsert := lakeTable{
 		sqlite:    filepath.Join(lakeDir, "snapkill.db"),
 		warehouse: "file://" + filepath.Join(lakeDir, "snapkill-warehouse"),
 		ident:     dbName + ".items",
 	}
-	w.MustDo("POST", "/connectors/snapkill-upsert", map[string]string{
-		"connector.class":         "lake-sink",
-		"connect.topicnames":      topic,
-		"write.mode":              "upsert",
-		"iceberg.catalog.uri":     upsert.sqlite,
-		"iceberg.warehouse":       upsert.warehouse,
-		"commit.interval.ms":      "1000",
-		"maintenance.interval.ms": "3000",
-	}, 201)
+	w.MustDo("POST", "/connectors/snapkill-upsert", upsert.sinkConfig(topic, "upsert", "1000", "3000"), 201)
 
 	// Kill the worker while the snapshot is incomplete, each time after it made some durable progress (or after a
 	// while without), then a few times after it completed.

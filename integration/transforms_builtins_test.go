@@ -444,33 +444,12 @@ func TestTransformsBuiltinsEndToEnd(t *testing.T) {
 	}
 
 	source := func(prefix string, extra map[string]string) map[string]string {
-		cfg := map[string]string{
-			"connector.class":       "mysql-source",
-			"database.hostname":     my.Host,
-			"database.port":         fmt.Sprint(my.Port),
-			"database.user":         my.User,
-			"database.password":     my.Password,
-			"database.include.list": dbName,
-			"topic.prefix":          prefix,
-			"heartbeat.interval.ms": "1000",
-		}
-		for k, v := range extra {
-			cfg[k] = v
-		}
-		return cfg
+		return sourceConfig(my, dbName, prefix, extra)
 	}
 	lakeDir := t.TempDir()
 	sink := func(name, mode string, topics ...string) func(table string) lakeTable {
 		sqlite, warehouse := filepath.Join(lakeDir, name+".db"), "file://"+filepath.Join(lakeDir, name+"-warehouse")
-		w.MustDo("POST", "/connectors/"+name, map[string]string{
-			"connector.class":         "lake-sink",
-			"connect.topicnames":      strings.Join(topics, ","),
-			"write.mode":              mode,
-			"iceberg.catalog.uri":     sqlite,
-			"iceberg.warehouse":       warehouse,
-			"commit.interval.ms":      "1000",
-			"maintenance.interval.ms": "2000",
-		}, 201)
+		w.MustDo("POST", "/connectors/"+name, lakeTable{sqlite: sqlite, warehouse: warehouse}.sinkConfig(strings.Join(topics, ","), mode, "1000", "2000"), 201)
 		return func(table string) lakeTable {
 			return lakeTable{sqlite: sqlite, warehouse: warehouse, ident: dbName + "." + table}
 		}

@@ -217,22 +217,7 @@ func TestTransformsMaskAndFilterEndToEnd(t *testing.T) {
 		t.Fatalf("GET /connector-plugins/mysql-source/config has no documented transforms key: %s", keysNames(keys))
 	}
 
-	sourceCfg := func(extra map[string]string) map[string]string {
-		cfg := map[string]string{
-			"connector.class":       "mysql-source",
-			"database.hostname":     my.Host,
-			"database.port":         fmt.Sprint(my.Port),
-			"database.user":         my.User,
-			"database.password":     my.Password,
-			"database.include.list": dbName,
-			"topic.prefix":          "tf",
-			"heartbeat.interval.ms": "1000",
-		}
-		for k, v := range extra {
-			cfg[k] = v
-		}
-		return cfg
-	}
+	sourceCfg := func(extra map[string]string) map[string]string { return sourceConfig(my, dbName, "tf", extra) }
 	emailCol := regexp.QuoteMeta(dbName) + `\.customers\.email`
 	bad := []struct {
 		name  string
@@ -282,15 +267,7 @@ func TestTransformsMaskAndFilterEndToEnd(t *testing.T) {
 		warehouse: "file://" + filepath.Join(lakeDir, "tf-warehouse"),
 		ident:     dbName + ".customers",
 	}
-	w.MustDo("POST", "/connectors/tf-upsert", map[string]string{
-		"connector.class":         "lake-sink",
-		"connect.topicnames":      topic,
-		"write.mode":              "upsert",
-		"iceberg.catalog.uri":     lake.sqlite,
-		"iceberg.warehouse":       lake.warehouse,
-		"commit.interval.ms":      "1000",
-		"maintenance.interval.ms": "3000",
-	}, 201)
+	w.MustDo("POST", "/connectors/tf-upsert", lake.sinkConfig(topic, "upsert", "1000", "3000"), 201)
 
 	// waitLake waits until the lake equals the model.
 	waitLake := func(what string) []map[string]*string {

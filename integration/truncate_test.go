@@ -35,29 +35,13 @@ func TestTruncateEndToEnd(t *testing.T) {
 	}
 	lakeDir := workerproc.TestDir(t, "lake")
 	w := workerproc.Start(t, workerproc.Options{NamesrvAddr: mq.NamesrvAddr})
-	w.MustDo("POST", "/connectors/trunc-source", map[string]string{
-		"connector.class":       "mysql-source",
-		"database.hostname":     my.Host,
-		"database.port":         fmt.Sprint(my.Port),
-		"database.user":         my.User,
-		"database.password":     my.Password,
-		"database.include.list": dbName,
-		"topic.prefix":          "trunc",
-	}, 201)
+	w.MustDo("POST", "/connectors/trunc-source", sourceConfig(my, dbName, "trunc", nil), 201)
 	lake := lakeTable{
 		sqlite:    filepath.Join(lakeDir, "trunc.db"),
 		warehouse: "file://" + filepath.Join(lakeDir, "warehouse"),
 		ident:     dbName + ".items",
 	}
-	w.MustDo("POST", "/connectors/trunc-lake", map[string]string{
-		"connector.class":         "lake-sink",
-		"connect.topicnames":      connect.TopicName("trunc", dbName, "items"),
-		"write.mode":              "upsert",
-		"iceberg.catalog.uri":     lake.sqlite,
-		"iceberg.warehouse":       lake.warehouse,
-		"commit.interval.ms":      "500",
-		"maintenance.interval.ms": "2000",
-	}, 201)
+	w.MustDo("POST", "/connectors/trunc-lake", lake.sinkConfig(connect.TopicName("trunc", dbName, "items"), "upsert", "500", "2000"), 201)
 
 	stop := wl.start(ctx)
 	time.Sleep(4 * time.Second)

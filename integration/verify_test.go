@@ -154,16 +154,7 @@ func verifyScenario(t *testing.T, flavor containers.Flavor, s3 bool, format stri
 	lakeArgs = append(lakeArgs, "--iceberg.warehouse", warehouse, "--lake.format", format)
 	sinkConfig["lake.format"] = format
 	w := workerproc.Start(t, workerproc.Options{NamesrvAddr: mq.NamesrvAddr})
-	w.MustDo("POST", "/connectors/vf-source", map[string]string{
-		"connector.class":       "mysql-source",
-		"database.hostname":     my.Host,
-		"database.port":         fmt.Sprint(my.Port),
-		"database.user":         my.User,
-		"database.password":     my.Password,
-		"database.include.list": dbName,
-		"topic.prefix":          "vf",
-		"heartbeat.interval.ms": "1000",
-	}, 201)
+	w.MustDo("POST", "/connectors/vf-source", sourceConfig(my, dbName, "vf", nil), 201)
 	sinkConfig["connector.class"] = "lake-sink"
 	sinkConfig["connect.topicnames"] = connect.TopicName("vf", dbName, "alltypes") + "," + connect.TopicName("vf", dbName, "keyed")
 	sinkConfig["write.mode"] = "upsert"
