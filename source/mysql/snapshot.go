@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -516,23 +517,38 @@ func (t *Task) emitReadyChunks() {
 			}
 		}
 		t.emitChunkRows(db, name, r.out, emit, r.high, now)
-		s.prog.Rows += int64(n)
 		if r.job.final {
-			s.prog.Done = append(s.prog.Done, r.job.table)
-			if len(s.prog.Tables) > 0 {
-				s.prog.Tables = s.prog.Tables[1:]
-			}
-			s.prog.After = nil
+			t.tableDone(r.job.table, n)
 		} else {
+			t.chunkDone(r.job.table, n)
 			s.prog.After = r.job.hi
 		}
-		metrics.SourceSnapshotRows.WithLabelValues(t.tc.Connector, strconv.Itoa(t.tc.TaskID), r.job.table).Add(float64(n))
 		s.next++
 		s.releaseToken()
 		if t.finishSnapshot() {
 			return
 		}
 	}
+}
+
+// chunkDone counts n emitted snapshot rows of table. Task.mu must be held.
+func (t *Task) chunkDone(table string, n int) {
+	t.snap.prog.Rows += int64(n)
+	metrics.SourceSnapshotRows.WithLabelValues(t.tc.Connector, strconv.Itoa(t.tc.TaskID), table).Add(float64(n))
+}
+
+// tableDone counts the n rows of table's last emitted chunk and records the
+// table as snapshotted. Task.mu must be held.
+func (t *Task) tableDone(table string, n int) {
+	t.chunkDone(table, n)
+	p := t.snap.prog
+	if i := slices.Index(p.Tables, table); i >= 0 {
+		p.Tables = slices.Delete(p.Tables, i, i+1)
+		if i == 0 {
+			p.After = nil // the key position belonged to the table in progress
+		}
+	}
+	p.Done = append(p.Done, table)
 }
 
 // releaseToken lets the chunk planner read one more chunk ahead.

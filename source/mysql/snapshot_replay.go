@@ -2,10 +2,8 @@ package mysql
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 
-	"github.com/binlake/binlake/internal/metrics"
 	"github.com/binlake/binlake/schema"
 )
 
@@ -74,14 +72,8 @@ func (t *Task) emitReplayedChunk(r Reservation, c *replayChunk) bool {
 		return false
 	}
 	t.emitChunkRows(db, name, c.out, c.rows, binlogPos{File: r.File, Pos: r.Pos}, r.TsMs)
-	s.prog.Rows += int64(len(c.rows))
-	s.prog.Tables = slices.Delete(s.prog.Tables, i, i+1)
-	if i == 0 {
-		s.prog.After = nil
-	}
-	s.prog.Done = append(s.prog.Done, r.Table)
+	t.tableDone(r.Table, len(c.rows))
 	s.replayed[r.Table] = true
-	metrics.SourceSnapshotRows.WithLabelValues(t.tc.Connector, strconv.Itoa(t.tc.TaskID), r.Table).Add(float64(len(c.rows)))
 	t.log.Info("snapshot chunk of a keyless table emitted again as in the previous run", "table", r.Table, "rows", len(c.rows))
 	t.finishSnapshot()
 	return true

@@ -81,11 +81,8 @@ func schemaStable(ctx context.Context, db *sql.DB, from, to binlogPos) (bool, er
 				break // the end of this file
 			}
 		}
-		if last {
-			return true, nil
-		}
 	}
-	return true, nil
+	return true, nil // the end of to.File, the last of files
 }
 
 // binlogEvent is one row of SHOW BINLOG EVENTS.
@@ -124,8 +121,8 @@ func binlogEvents(ctx context.Context, db *sql.DB, q string) ([]binlogEvent, err
 // boundary rather than a statement that may change a table.
 func boundaryStatement(info string) bool {
 	s := strings.ToUpper(strings.TrimSpace(info))
-	for _, p := range []string{"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "XA "} {
-		if s == p || strings.HasPrefix(s, p+" ") || strings.HasPrefix(s, p+"/*") || (p == "XA " && strings.HasPrefix(s, p)) {
+	for _, p := range []string{"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "XA"} {
+		if s == p || strings.HasPrefix(s, p+" ") || strings.HasPrefix(s, p+"/*") {
 			return true
 		}
 	}

@@ -165,10 +165,14 @@ func TestColumnExclusion(t *testing.T) {
 }
 
 func TestInitialSequence(t *testing.T) {
-	a := InitialSequence(time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC))
-	b := InitialSequence(time.Date(2026, 11, 24, 0, 0, 0, int(time.Millisecond), time.UTC))
-	if b-a != 1<<21 {
-		t.Errorf("one millisecond later the base grows by %d, want %d", b-a, 1<<21)
+	// A run started a day earlier that sent a billion events (over 11k a second all day) stays below a new start.
+	day := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	if earlier, now := InitialSequence(day)+1_000_000_000, InitialSequence(day.Add(24*time.Hour)); earlier >= now {
+		t.Errorf("a run that started a day earlier reached %d with 10^9 events, at or above the new start %d", earlier, now)
+	}
+	// Even one second apart: a run that averaged a million events a second for that second stays below.
+	if earlier, now := InitialSequence(day)+1_000_000, InitialSequence(day.Add(time.Second)); earlier >= now {
+		t.Errorf("a run that started a second earlier reached %d with 10^6 events, at or above the new start %d", earlier, now)
 	}
 	if late := InitialSequence(time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)); late >= 1<<63 {
 		t.Errorf("the base of 2100 (%d) does not fit a signed 64-bit long", late)
