@@ -182,6 +182,16 @@ func TestSinkTaskDeadLetters(t *testing.T) {
 		if string(m.Body) != string(orig.Body) || m.Key != orig.Key || orig.Props[worker.PropSeq] != m.Props[worker.PropSeq] {
 			t.Errorf("dead letter %s (key %q, body %s) is not the original (key %q, body %s)", pos, m.Key, m.Body, orig.Key, orig.Body)
 		}
+		// Records dead-lettered during Put (sequences 4k+1) forward the original message, tag included (none on a
+		// per-table topic); those dead-lettered at Flush (4k+3), when the message is gone, are encoded again from the
+		// event and carry the table's tag. So forwarding cannot silently fall back to re-encoding.
+		wantTag := orig.Tag
+		if seq%4 == 3 {
+			wantTag = connect.TableTag("db", "t")
+		}
+		if m.Tag != wantTag {
+			t.Errorf("dead letter %s (sequence %d) has tag %q, want %q", pos, seq, m.Tag, wantTag)
+		}
 	}
 	if len(seqs) != 10 {
 		t.Errorf("dead letters carry %d distinct sequences, want 10", len(seqs))

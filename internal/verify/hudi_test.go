@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/binlake/binlake/connect"
 	"github.com/binlake/binlake/schema"
 	"github.com/binlake/binlake/sink/lake"
 )
@@ -24,25 +23,7 @@ func TestHudiRead(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	model := map[int64][]any{}
 	for range 4 {
-		var recs []connect.SinkRecord
-		for range 120 {
-			id := int64(r.IntN(150))
-			old, exists := model[id]
-			switch {
-			case !exists:
-				row := randomItem(r, id)
-				recs = append(recs, w.record(connect.OpCreate, nil, row))
-				model[id] = row
-			case r.IntN(3) == 0:
-				recs = append(recs, w.record(connect.OpDelete, old, nil))
-				delete(model, id)
-			default:
-				row := randomItem(r, id)
-				recs = append(recs, w.record(connect.OpUpdate, old, row))
-				model[id] = row
-			}
-		}
-		w.commit(recs)
+		w.commit(randomChanges(w, r, model, 120, 150, false))
 	}
 
 	ctx := context.Background()

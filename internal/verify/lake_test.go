@@ -69,14 +69,14 @@ func randomItem(r *rand.Rand, id int64) []any {
 
 // sinkWriter writes change events into a lake table with the real sink.
 type sinkWriter struct {
-	t       *testing.T
+	t       testing.TB
 	task    *lake.Task
 	tbl     *schema.Table
 	seq     uint64
 	offsets [2]int64
 }
 
-func newSinkWriter(t *testing.T, dir string, tbl *schema.Table, extra ...string) *sinkWriter {
+func newSinkWriter(t testing.TB, dir string, tbl *schema.Table, extra ...string) *sinkWriter {
 	task := lake.NewTask()
 	cfg := connect.Config{
 		spec.ConnectorClass:      lake.PluginName,

@@ -93,7 +93,6 @@ func (b *tableBuffer) add(ev *connect.ChangeEvent, q string, offset int64) {
 // can have arrived earlier from other queues, stay.
 func (b *tableBuffer) truncateBefore(seq uint64) {
 	b.truncate = true
-	b.floor = max(b.floor, seq)
 	kept := b.entries[:0]
 	b.byKey = make(map[string]int, len(b.entries))
 	b.rows, b.bytes = 0, 0
