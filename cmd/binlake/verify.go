@@ -65,7 +65,7 @@ flags (each also as BINLAKE_<FLAG>, e.g. BINLAKE_MYSQL_PASSWORD):
 	fs.BoolVar(&c.lake.S3PathStyle, "s3.path-style-access", true, "path-style S3 addressing (MinIO needs it)")
 	fs.IntVar(&c.opts.Ranges, "ranges", verify.DefaultRanges, "primary-key ranges per table")
 	fs.IntVar(&c.opts.MaxKeys, "max-keys", verify.DefaultMaxKeys, "differing keys listed per table (all are counted)")
-	fs.IntVar(&c.opts.MaxDiffRows, "max-diff-rows", verify.DefaultMaxDiffRows, "MySQL rows of differing ranges held in memory to list their keys (ranges beyond it are reported, their keys not listed)")
+	fs.IntVar(&c.opts.MaxDiffRows, "max-diff-rows", verify.DefaultMaxDiffRows, "rows of differing ranges held in memory to list their keys, counting each range's larger side (ranges beyond it are reported, their keys not listed)")
 	fs.BoolVar(&c.json, "json", false, "print the report as JSON")
 	fs.DurationVar(&c.wait, "wait", 0, "while tables differ, compare them again until they are equal or this long has passed (lets the sink catch up)")
 	fs.DurationVar(&c.waitEvery, "wait.interval", 2*time.Second, "pause between comparisons with --wait")

@@ -138,7 +138,7 @@ func Compare(ctx context.Context, p *Plan, mysql Source, lake Side, opts Options
 	res.Status = StatusDifferent
 	listed := pickListed(res.Ranges, opts.MaxDiffRows)
 	if len(listed) == 0 {
-		return nil, fmt.Errorf("%s: every differing range holds more than %d MySQL rows (--max-diff-rows); run with more --ranges", p.MySQLTable, opts.MaxDiffRows)
+		return nil, fmt.Errorf("%s: every differing range holds more than %d rows on one side (--max-diff-rows); run with more --ranges", p.MySQLTable, opts.MaxDiffRows)
 	}
 	if len(listed) < len(differing) {
 		var skipped []string
@@ -147,7 +147,7 @@ func Compare(ctx context.Context, p *Plan, mysql Source, lake Side, opts Options
 				skipped = append(skipped, strconv.Itoa(rr.Index))
 			}
 		}
-		res.Notes = append(res.Notes, fmt.Sprintf("keys of differing ranges %s are not listed: listing them would hold more than %d MySQL rows (raise --ranges or --max-diff-rows)",
+		res.Notes = append(res.Notes, fmt.Sprintf("keys of differing ranges %s are not listed: listing them would hold more than %d rows (raise --ranges or --max-diff-rows)",
 			strings.Join(skipped, ", "), opts.MaxDiffRows))
 		res.Truncated = true
 	}
@@ -168,15 +168,19 @@ func sums(ctx context.Context, side Side, ranges Ranges) ([]Sum, error) {
 }
 
 // pickListed picks the differing ranges whose keys are listed: in key
-// order, as long as their MySQL rows together stay within maxRows.
+// order, as long as their rows together stay within maxRows. A range
+// counts with the larger of its two sides: listing holds its MySQL rows
+// and tracks every lake key it meets, so a lake side full of extra rows
+// is bounded too.
 func pickListed(rs []RangeResult, maxRows int) map[int]bool {
 	out := map[int]bool{}
 	var held int64
 	for _, rr := range rs {
-		if rr.Equal || held+rr.MySQLRows > int64(maxRows) {
+		n := max(rr.MySQLRows, rr.LakeRows)
+		if rr.Equal || held+n > int64(maxRows) {
 			continue
 		}
-		held += rr.MySQLRows
+		held += n
 		out[rr.Index] = true
 	}
 	return out

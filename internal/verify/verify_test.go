@@ -375,6 +375,23 @@ func TestCompareBoundsHeldRows(t *testing.T) {
 	}
 }
 
+// TestCompareBoundsLakeRows: a range the lake fills with extra rows counts with its lake rows, so listing its keys
+// cannot hold more than the limit however few rows MySQL has there.
+func TestCompareBoundsLakeRows(t *testing.T) {
+	lrows := rowsUpTo(10)
+	for i := int64(10); i < 5000; i++ {
+		lrows = append(lrows, row(i, "extra"))
+	}
+	_, err := Compare(context.Background(), testPlan, &fakeSide{rows: rowsUpTo(10)}, &fakeSide{rows: lrows}, Options{Ranges: 1, MaxDiffRows: 100})
+	if err == nil || !strings.Contains(err.Error(), "--ranges") {
+		t.Fatalf("a range of 10 MySQL and 5000 lake rows listed with a limit of 100: %v", err)
+	}
+	res, err := Compare(context.Background(), testPlan, &fakeSide{rows: rowsUpTo(10)}, &fakeSide{rows: lrows}, Options{Ranges: 1, MaxDiffRows: 5000})
+	if err != nil || res.ExtraInLake != 4990 {
+		t.Fatalf("with room for the lake rows: %+v, %v", res, err)
+	}
+}
+
 func TestCompareSideErrors(t *testing.T) {
 	boom := errors.New("boom")
 	_, err := Compare(context.Background(), testPlan, &fakeSide{rows: rowsUpTo(10)}, &fakeSide{fail: boom}, Options{})
