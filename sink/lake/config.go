@@ -99,16 +99,8 @@ func ValidateConfig(cfg connect.Config) []spec.FieldError {
 			Message: "required with iceberg.catalog.type=rest: the REST catalog's URL, e.g. http://127.0.0.1:8181"})
 	}
 	if hudi {
-		terms, err := ParsePartitionSpec(spec.GetString(cfg, KeyPartitionSpec))
-		if err == nil {
-			for _, f := range terms {
-				if f.Transform != "identity" {
-					errs = append(errs, spec.FieldError{Field: KeyPartitionSpec, Message: fmt.Sprintf(
-						"transform %s(%s) is not supported by lake.format=hudi: Hudi tables are partitioned by column values; use identity(%s) or the bare column name",
-						f.Transform, f.Column, f.Column)})
-					break
-				}
-			}
+		if _, err := IdentityColumns(spec.GetString(cfg, KeyPartitionSpec)); err != nil {
+			errs = append(errs, spec.FieldError{Field: KeyPartitionSpec, Message: err.Error()})
 		}
 	}
 	if !rest {
@@ -128,6 +120,25 @@ func validateNameFormat(v string) error {
 		return fmt.Errorf("must contain {table} so that tables do not collide")
 	}
 	return nil
+}
+
+// IdentityColumns returns the columns of a partition spec made of identity
+// terms only (bare column names or identity(col)), as Hudi tables, which
+// are partitioned by column values, need; any other transform is an error.
+func IdentityColumns(text string) ([]string, error) {
+	terms, err := ParsePartitionSpec(text)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range terms {
+		if f.Transform != "identity" {
+			return nil, fmt.Errorf("transform %s(%s) is not supported by lake.format=hudi: Hudi tables are partitioned by column values; "+
+				"use identity(%s) or the bare column name (several make nested partition levels), or lake.format=iceberg", f.Transform, f.Column, f.Column)
+		}
+		out = append(out, f.Column)
+	}
+	return out, nil
 }
 
 func validatePartitionSpec(v string) error {

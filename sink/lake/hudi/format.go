@@ -91,20 +91,11 @@ const KeyHiveStylePartitioning = lake.PrefixTableProps + PropHiveStylePartition
 // key generators partition by column values, so only identity terms (bare
 // column names or identity(col)) are accepted.
 func partitionFields(text string) ([]string, error) {
-	terms, err := lake.ParsePartitionSpec(text)
+	cols, err := lake.IdentityColumns(text)
 	if err != nil {
-		return nil, connect.Terminal(fmt.Errorf("parsing %s: %w", lake.KeyPartitionSpec, err), "fix "+lake.KeyPartitionSpec)
+		return nil, connect.Terminal(fmt.Errorf("%s: %w", lake.KeyPartitionSpec, err), "fix "+lake.KeyPartitionSpec)
 	}
-	var out []string
-	for _, f := range terms {
-		if f.Transform != "identity" {
-			return nil, connect.Terminal(
-				fmt.Errorf("%s: transform %s(%s) is not supported by lake.format=hudi", lake.KeyPartitionSpec, f.Transform, f.Column),
-				"Hudi tables are partitioned by column values: use identity(column) or a bare column name (several make nested partition levels), or lake.format=iceberg")
-		}
-		out = append(out, f.Column)
-	}
-	return out, nil
+	return cols, nil
 }
 
 func hiveStylePartitioning(cfg connect.Config) (bool, error) {
