@@ -114,13 +114,10 @@ func compareTable(ctx context.Context, snap *Snapshot, lk *Lake, r TableRef, opt
 	return res
 }
 
-// isChangelog reports whether tbl is an append-mode changelog table.
+// isChangelog reports whether tbl is an append-mode changelog table, as the
+// sink decides it.
 func isChangelog(tbl *table.Table) bool {
-	if tbl.Properties()[lakeiceberg.PropWriteMode] == string(lake.ModeAppend) {
-		return true
-	}
-	_, ok := tbl.Schema().FindFieldByName(lakeiceberg.ColOp)
-	return ok
+	return lakeiceberg.TableMode(tbl, lake.ModeUpsert) == lake.ModeAppend
 }
 
 // planTable matches the MySQL columns with the lake table's fields by

@@ -141,7 +141,7 @@ func (f *Format) table(ctx context.Context, t *schema.Table, mode lake.Mode) (*t
 	if err != nil {
 		return nil, fmt.Errorf("loading lake table %s: %w", key, err)
 	}
-	w := &tableWriter{f: f, ident: ident, tbl: tbl, mode: tableMode(tbl, mode), renames: loadRenames(tbl.Properties()),
+	w := &tableWriter{f: f, ident: ident, tbl: tbl, mode: TableMode(tbl, mode), renames: loadRenames(tbl.Properties()),
 		defaults: defaults, lastMaintained: time.Now()}
 	f.writers[key] = w
 	return w, nil

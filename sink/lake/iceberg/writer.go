@@ -332,8 +332,9 @@ func (w *tableWriter) refresh(ctx context.Context) error {
 	return nil
 }
 
-// tableMode reads the write mode recorded on a table.
-func tableMode(tbl *table.Table, fallback lake.Mode) lake.Mode {
+// TableMode reads the write mode recorded on a table (binlake.write-mode,
+// else changelog columns mean append), or fallback when neither says.
+func TableMode(tbl *table.Table, fallback lake.Mode) lake.Mode {
 	switch lake.Mode(tbl.Properties()[PropWriteMode]) {
 	case lake.ModeUpsert:
 		return lake.ModeUpsert
